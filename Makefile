@@ -1,0 +1,111 @@
+# pinscope build. Everything generated lands in $(OUTPUT); `make V=1` shows
+# the commands. Binaries are static so they also run in a bare initramfs.
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+ARCH := x86
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
+INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
+LDLIBS_TOOL := -static -lbpf -lelf -lz -lzstd -ljson-c -luring
+LDLIBS_WORKLOAD := -static -luring -ljson-c -lpthread
+
+# clang -target bpf does not see the host's asm/ headers; borrow gcc's
+# system include list (the libbpf-bootstrap trick).
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+TOOL_SRCS := $(wildcard user/*.c)
+TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(TOOL_SRCS))
+# Everything but main.c is a library the unit tests link too.
+TOOL_LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(TOOL_OBJS))
+
+WL_SRCS := $(wildcard workloads/*.c)
+WL_OBJS := $(patsubst workloads/%.c,$(OUTPUT)/workloads/%.o,$(WL_SRCS))
+
+TEST_UNIT_SRCS := $(wildcard tests/unit/*.c)
+TEST_RUNNER_SRCS := $(wildcard tests/runner/*.c)
+
+BINS := $(OUTPUT)/pinscope $(OUTPUT)/pinscope-workload
+TEST_BINS := $(OUTPUT)/pinscope-test $(OUTPUT)/unit-tests
+
+.PHONY: all deps test-deps run test unit vmtest clean
+all: deps $(BINS)
+
+# Installs missing Debian packages (no-op when all are present).
+deps:
+	$(Q)tools/install-deps.sh build
+test-deps:
+	$(Q)tools/install-deps.sh test
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+# vmlinux.h comes from the running kernel's BTF at build time, never from git.
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,BTF,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
+		$(INCLUDES) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+$(OUTPUT)/pinscope: $(TOOL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_TOOL) -o $@
+
+$(OUTPUT)/workloads/%.o: workloads/%.c $(wildcard workloads/*.h) | $(OUTPUT)/workloads
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iworkloads -c $< -o $@
+
+$(OUTPUT)/pinscope-workload: $(WL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_WORKLOAD) -o $@
+
+$(OUTPUT)/unit-tests: $(TEST_UNIT_SRCS) $(TOOL_LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/unit $^ $(LDLIBS_TOOL) -o $@
+
+$(OUTPUT)/pinscope-test: $(TEST_RUNNER_SRCS) $(wildcard tests/runner/*.h) | $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/runner $(TEST_RUNNER_SRCS) -static -ljson-c -o $@
+
+# The main job: the per-ring report over every bundled workload case.
+run: all
+	$(Q)tools/run-all.sh $(OUTPUT)
+
+# The whole suite: unit tests, then the exact-count suite on this kernel.
+test: all test-deps $(TEST_BINS)
+	$(Q)tools/test.sh $(OUTPUT)
+
+unit: $(OUTPUT)/unit-tests
+	$(Q)$(OUTPUT)/unit-tests
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

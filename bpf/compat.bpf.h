@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every kernel-version difference pinscope's BPF code meets lives here, each
+ * behind an accessor. Detection is by CO-RE (bpf_core_field_exists /
+ * bpf_core_type_exists) against the running kernel's BTF, never by version.
+ * The ___old flavours describe layouts that newer kernels changed; libbpf
+ * matches them by name without the suffix.
+ */
+#ifndef PINSCOPE_COMPAT_BPF_H
+#define PINSCOPE_COMPAT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#define PS_E2BIG	7	/* errno values are not in vmlinux.h */
+#define PS_PAGE_SHIFT	12
+#define PS_PAGE_SIZE	(1ULL << PS_PAGE_SHIFT)
+
+/*
+ * Up to 6.12 the registered-buffer table was ctx->user_bufs[nr_user_bufs];
+ * 6.13 ("io_uring/rsrc: get rid of io_rsrc_node allocation cache" series,
+ * buf_table) made it ctx->buf_table.nodes[nr], each node pointing at its
+ * io_mapped_ubuf via node->buf.
+ */
+struct io_ring_ctx___old {
+	struct io_mapped_ubuf **user_bufs;
+	unsigned int nr_user_bufs;
+	unsigned int flags;
+} __attribute__((preserve_access_index));
+
+/* 6.1 kept the end address instead of a length (changed in 6.10). */
+struct io_mapped_ubuf___old {
+	__u64 ubuf;
+	__u64 ubuf_end;
+} __attribute__((preserve_access_index));
+
+/* Up to 6.12 a request pointed at its buffer directly (req->imu). */
+struct io_kiocb___old {
+	struct io_mapped_ubuf *imu;
+} __attribute__((preserve_access_index));
+
+/* Before 6.4 the iovec pointer of an iov_iter was named iov, not __iov. */
+struct iov_iter___old {
+	const struct iovec *iov;
+} __attribute__((preserve_access_index));
+
+/* Empty slots of the old table pointed at a dummy buffer with ubuf = -1. */
+#define PS_DUMMY_UBUF	(~0ULL)
+
+struct ps_table_ref {
+	void *base;		/* nodes[] (new layout) or user_bufs[] (old) */
+	__u32 nr;
+	bool old_layout;
+};
+
+static __always_inline void ps_table_ref(void *ctx, struct ps_table_ref *t)
+{
+	struct io_ring_ctx *c = ctx;
+
+	if (bpf_core_field_exists(c->buf_table)) {
+		t->base = BPF_CORE_READ(c, buf_table.nodes);
+		t->nr = BPF_CORE_READ(c, buf_table.nr);
+		t->old_layout = false;
+	} else {
+		struct io_ring_ctx___old *o = ctx;
+
+		t->base = BPF_CORE_READ(o, user_bufs);
+		t->nr = BPF_CORE_READ(o, nr_user_bufs);
+		t->old_layout = true;
+	}
+}
+
+/* The io_mapped_ubuf in a table slot, or NULL for an empty slot. */
+static __always_inline struct io_mapped_ubuf *
+ps_table_imu(const struct ps_table_ref *t, __u32 slot)
+{
+	void *entry = NULL;
+
+	if (!t->base || slot >= t->nr)
+		return NULL;
+	bpf_probe_read_kernel(&entry, sizeof(entry), (void **)t->base + slot);
+	if (!entry)
+		return NULL;
+	if (!t->old_layout) {
+		struct io_rsrc_node *node = entry;
+
+		return BPF_CORE_READ(node, buf);
+	}
+	if (BPF_CORE_READ((struct io_mapped_ubuf *)entry, ubuf) == PS_DUMMY_UBUF)
+		return NULL;
+	return entry;
+}
+
+static __always_inline __u64 ps_imu_len(struct io_mapped_ubuf *imu)
+{
+	__u64 len = 0;
+
+	if (bpf_core_field_exists(imu->len)) {
+		/* u32 up to 6.18, size_t after: read the field's own size */
+		bpf_core_read(&len, bpf_core_field_size(imu->len), &imu->len);
+		return len;
+	}
+	struct io_mapped_ubuf___old *o = (void *)imu;
+
+	return BPF_CORE_READ(o, ubuf_end) - BPF_CORE_READ(o, ubuf);
+}
+
+/* Folio size after coalescing (6.10+); before, always the page size. */
+static __always_inline __u32 ps_imu_folio_shift(struct io_mapped_ubuf *imu)
+{
+	if (bpf_core_field_exists(imu->folio_shift))
+		return BPF_CORE_READ(imu, folio_shift);
+	return PS_PAGE_SHIFT;
+}
+
+/* 7.x dropped acct_pages (accounting moved to ctx->hpage_acct). */
+static __always_inline __u64 ps_imu_acct_pages(struct io_mapped_ubuf *imu)
+{
+	if (bpf_core_field_exists(imu->acct_pages))
+		return BPF_CORE_READ(imu, acct_pages);
+	return 0;
+}
+
+static __always_inline __u32 ps_ctx_setup_flags(void *ctx)
+{
+	struct io_ring_ctx *c = ctx;
+
+	return BPF_CORE_READ(c, flags);
+}
+
+/* Pages of ring memory a NO_MMAP application handed in (6.13+ regions). */
+static __always_inline __u32 ps_ctx_region_pages(void *ctx)
+{
+	struct io_ring_ctx *c = ctx;
+
+	if (!bpf_core_field_exists(c->ring_region))
+		return 0;
+	return BPF_CORE_READ(c, ring_region.nr_pages) +
+	       BPF_CORE_READ(c, sq_region.nr_pages);
+}
+
+/*
+ * Did this request import a registered buffer? From 6.13 a request that
+ * looked one up carries REQ_F_BUF_NODE (its bit number comes from BTF in user
+ * space: the REQ_F_ enum is anonymous); before, req->imu was set.
+ */
+static __always_inline bool ps_req_has_buf(struct io_kiocb *req, __u32 buf_node_bit)
+{
+	if (buf_node_bit) {
+		__u64 flags = 0;
+
+		bpf_core_read(&flags, bpf_core_field_size(req->flags), &req->flags);
+		return flags & (1ULL << buf_node_bit);
+	}
+	if (bpf_core_field_exists(((struct io_kiocb___old *)req)->imu))
+		return BPF_CORE_READ((struct io_kiocb___old *)req, imu) != NULL;
+	return false;
+}
+
+static __always_inline const struct iovec *ps_iter_iov(struct iov_iter *it)
+{
+	if (bpf_core_field_exists(it->__iov))
+		return BPF_CORE_READ(it, __iov);
+	return BPF_CORE_READ((struct iov_iter___old *)it, iov);
+}
+
+/*
+ * The file behind an fd of the current task, or behind a registered ring
+ * index (IORING_REGISTER_USE_REGISTERED_RING / IORING_REGISTER_SRC_REGISTERED).
+ * Read only for identification; the kernel validates the fd itself and the
+ * caller cross-checks the result with the io_uring_register tracepoint.
+ */
+static __always_inline struct file *ps_task_file(int fd, bool registered)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return NULL;
+	if (registered) {
+		struct io_uring_task *tctx = BPF_CORE_READ(task, io_uring);
+
+		if (!tctx || fd >= 16)	/* IO_RINGFD_REG_MAX */
+			return NULL;
+		bpf_probe_read_kernel(&file, sizeof(file), &tctx->registered_rings[fd & 15]);
+		return file;
+	}
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), fds + fd);
+	return file;
+}
+
+static __always_inline void *ps_fd_ring_ctx(int fd, bool registered)
+{
+	struct file *file = ps_task_file(fd, registered);
+
+	return file ? BPF_CORE_READ(file, private_data) : NULL;
+}
+
+#endif /* PINSCOPE_COMPAT_BPF_H */

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The ABI between pinscope's BPF programs and its user-space half: map keys,
+ * map values, ring-buffer records and the uapi constants both sides name.
+ * Fixed-size types only; no kernel structs, no pointers that leave the kernel
+ * (ring ids are sequence numbers, never io_ring_ctx addresses).
+ */
+#ifndef PINSCOPE_H
+#define PINSCOPE_H
+
+#ifndef __bpf__
+#include <linux/types.h>	/* BPF code gets these from vmlinux.h */
+#endif
+
+#define PS_COMM_LEN		16
+#define PS_MAX_RINGS		4096
+#define PS_MAX_TRACED_TGIDS	4096
+#define PS_MAX_IO_KEYS		(64 * 1024)
+#define PS_HIST_SLOTS		48	/* log2 buckets: 2^47 ns is ~39 hours */
+#define PS_BUF_INDEX_NONE	0xffff
+/* The kernel refuses tables above this (IORING_MAX_REG_BUFFERS). */
+#define PS_MAX_REG_BUFFERS	(1U << 14)
+
+/* io_uring_register(2) opcodes pinscope follows (uapi values, stable). */
+#define PS_REG_BUFFERS		0
+#define PS_UNREG_BUFFERS	1
+#define PS_REG_BUFFERS2		15
+#define PS_REG_BUFFERS_UPDATE	16
+#define PS_REG_CLONE_BUFFERS	30
+/* High bit of the opcode: fd is an index into the registered ring table. */
+#define PS_REG_USE_REGISTERED_RING (1U << 31)
+
+/* SQE opcodes (uapi values, stable) that carry a registered buffer. */
+#define PS_OP_READ_FIXED	4
+#define PS_OP_WRITE_FIXED	5
+#define PS_OP_URING_CMD		46
+#define PS_OP_SEND_ZC		47
+#define PS_OP_SENDMSG_ZC	48
+#define PS_OP_READV_FIXED	60
+#define PS_OP_WRITEV_FIXED	61
+#define PS_OP_MAX		256
+
+/* Where a ring's numbers came from: seen at creation, or found later. */
+enum ps_ring_origin {
+	PS_RING_CREATED = 1,	/* io_uring_create fired while tracing */
+	PS_RING_FOUND = 2,	/* first seen at a register call or an IO */
+};
+
+struct ps_ring {
+	__u32 id;		/* pinscope's ring id: 1, 2, 3 … in order seen */
+	__u32 pid;		/* tgid of the creator (or first user seen) */
+	__s32 fd;		/* ring fd in pid, -1 when not known */
+	__u32 setup_flags;
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 origin;		/* enum ps_ring_origin */
+	__u32 region_pages;	/* NO_MMAP: pages of user-provided ring memory */
+	__u64 created_ns;
+	char comm[PS_COMM_LEN];
+};
+
+/*
+ * What a walk over a ring's registered-buffer table found: used for a
+ * registration (the slots it filled), an unregister (what it dropped) and a
+ * clone (the slots it copied).
+ */
+struct ps_table_sum {
+	__u32 slots;		/* table slots covered */
+	__u32 buffers;		/* slots holding a buffer (sparse slots skipped) */
+	__u64 bytes;
+	__u64 pages;		/* 4 KiB pages spanned, i.e. pinned */
+	__u64 bvecs;		/* segments after huge-page coalescing */
+	__u64 huge_buffers;	/* buffers coalesced into folios > 4 KiB */
+	__u64 acct_pages;	/* pages charged to locked memory (imu->acct_pages) */
+	__u64 shared;		/* buffers whose mapping is shared with another ring */
+};
+
+struct ps_reg_key {
+	__u32 ring;
+	__u32 opcode;		/* PS_REG_*, without the registered-ring bit */
+	__u32 src_ring;		/* clone: the source ring id, else 0 */
+	__u32 pad;
+};
+
+struct ps_reg_stats {
+	__u64 calls;
+	__u64 failures;
+	__u64 lat_total_ns;
+	__u64 lat_min_ns;
+	__u64 lat_max_ns;
+	struct ps_table_sum sum;	/* successful calls only */
+};
+
+struct ps_reg_err_key {
+	__u32 ring;
+	__u32 opcode;
+	__s32 err;		/* positive errno */
+	__u32 pad;
+};
+
+struct ps_io_key {
+	__u32 ring;
+	__u16 opcode;
+	__u16 buf_index;	/* PS_BUF_INDEX_NONE when not a table lookup */
+};
+
+struct ps_io_stats {
+	__u64 ops;
+	__u64 bytes;		/* sum of positive results */
+	__u64 errors;		/* completions with a negative result */
+};
+
+/* IOs of a ring that pinned user pages themselves (no registered buffer). */
+struct ps_pin_stats {
+	__u64 ios;
+	__u64 pages;
+};
+
+/* O_DIRECT outside io_uring, and block-layer evidence, per process. */
+struct ps_proc_stats {
+	__u64 dio_ios;		/* direct IOs on user memory outside io_uring */
+	__u64 dio_pages;
+	__u64 pinned_bios;	/* bios queued with BIO_PAGE_PINNED */
+	char comm[PS_COMM_LEN];
+};
+
+enum ps_hist_kind {
+	PS_HIST_REG_LAT = 1,	/* op = register opcode; latency in ns */
+	PS_HIST_BUF_SIZE = 2,	/* op = register opcode; bytes per buffer */
+	PS_HIST_IO_LAT = 3,	/* op = SQE opcode; submit -> complete, ns */
+};
+
+struct ps_hist_key {
+	__u32 kind;
+	__u32 op;
+};
+
+struct ps_hist {
+	__u64 slots[PS_HIST_SLOTS];
+};
+
+/* Global counters, index into the counters array map. */
+enum ps_counter {
+	PS_CNT_LOST_EVENTS = 0,	/* ring buffer full */
+	PS_CNT_RINGS_DROPPED,	/* ring table full */
+	PS_CNT_IO_KEYS_DROPPED,	/* io_stats table full */
+	PS_CNT_MAX,
+};
+
+enum ps_event_type {
+	PS_EV_RING_CREATE = 1,
+	PS_EV_REGISTER = 2,
+};
+
+/* One ring-buffer record per ring creation or buffer registration call. */
+struct ps_event {
+	__u32 type;		/* enum ps_event_type */
+	__u32 pid;
+	__u32 tid;
+	__u32 ring;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	char comm[PS_COMM_LEN];
+	__s32 fd;
+	__u32 opcode;		/* register opcode; setup flags for RING_CREATE */
+	__s64 ret;
+	__u64 lat_ns;
+	__u32 src_ring;
+	__u32 nr_args;
+	struct ps_table_sum sum;
+	struct ps_ring ring_info;	/* RING_CREATE only */
+};
+
+#endif /* PINSCOPE_H */

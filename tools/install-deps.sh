@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages pinscope needs, only those missing.
+# Usage: tools/install-deps.sh [build|test|bench|all]   (default: build)
+# Idempotent: a second run installs nothing and touches no apt state.
+set -euo pipefail
+
+build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+            libzstd-dev liburing-dev libjson-c-dev)
+# util-linux gives setpriv (dropping capabilities in tests); fio is a peer
+# workload; qemu, busybox and cpio boot real distro kernels (tools/vmtest.sh).
+test_pkgs=(util-linux fio qemu-system-x86 busybox-static cpio e2fsprogs
+           zstd xz-utils)
+bench_pkgs=(bpftrace)
+
+want=()
+case "${1:-build}" in
+    build) want=("${build_pkgs[@]}") ;;
+    test)  want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    all)   want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$1' (build|test|bench|all)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+        || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root or install them" >&2
+    exit 2
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# An apt cache that cannot resolve a package is stale or empty: refresh once.
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pinscope hist: log2 histograms of registration, clone and IO latency. */
+#include <stdio.h>
+#include "commands.h"
+#include "errors.h"
+#include "render.h"
+#include "session.h"
+
+static void print_hists(struct session *s)
+{
+	struct report r = {};
+
+	if (session_report(s, &r))
+		ps_note("some counters could not be read");
+	if (s->env->json) {
+		json_object *doc = render_hist_json(&r);
+
+		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
+		json_object_put(doc);
+	} else {
+		render_hist_text(s->out, &r);
+	}
+	report_free(&r);
+}
+
+static void on_tick(struct session *s, void *cookie)
+{
+	print_hists(s);
+}
+
+int cmd_hist(struct env *env)
+{
+	struct tracer_opts o = {
+		.filter_pids = env->pid || env->cmd,
+		.io_latency = true,
+		.backend = env->backend,
+	};
+	struct session s;
+	int err;
+
+	err = session_start(&s, env, &o, NULL, NULL);
+	if (!err)
+		err = session_wait(&s, on_tick, NULL);
+	if (!err)
+		print_hists(&s);
+	session_end(&s);
+	return err;
+}

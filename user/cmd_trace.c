@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pinscope trace: one line per ring creation and buffer (un)registration. */
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "commands.h"
+#include "errors.h"
+#include "fmt.h"
+#include "names.h"
+#include "render.h"
+#include "session.h"
+
+struct trace_state {
+	struct session *s;
+	uint64_t start_ns;
+	uint64_t printed;
+};
+
+static const char *short_event(const struct ps_event *e)
+{
+	if (e->type == PS_EV_RING_CREATE)
+		return "create";
+	switch (e->opcode) {
+	case PS_REG_BUFFERS:		return "register";
+	case PS_REG_BUFFERS2:		return "register2";
+	case PS_REG_BUFFERS_UPDATE:	return "update";
+	case PS_UNREG_BUFFERS:		return "unregister";
+	case PS_REG_CLONE_BUFFERS:	return "clone";
+	}
+	return "?";
+}
+
+static void print_text(struct trace_state *st, const struct ps_event *e, double t)
+{
+	FILE *out = st->s->out;
+	char b1[32], b2[32], flags[128];
+
+	fprintf(out, "%-9.4f %-7u %-15.15s %4u %-10s ", t, e->pid, e->comm, e->ring, short_event(e));
+	if (e->type == PS_EV_RING_CREATE) {
+		fprintf(out, "fd %d, %u/%u entries, flags 0x%x%s%s\n", e->fd,
+			e->ring_info.sq_entries, e->ring_info.cq_entries, e->opcode,
+			e->opcode ? " " : "", setup_flag_names(e->opcode, flags, sizeof(flags)));
+		return;
+	}
+	fprintf(out, "%5u %10s %8s ", e->sum.buffers, fmt_bytes(e->sum.bytes, b1, sizeof(b1)),
+		fmt_ns(e->lat_ns, b2, sizeof(b2)));
+	if (e->ret < 0)
+		fprintf(out, "%s", errno_name((int)-e->ret, b1, sizeof(b1)));
+	else
+		fprintf(out, "%lld", (long long)e->ret);
+	if (e->opcode == PS_REG_CLONE_BUFFERS && e->ret >= 0)
+		fprintf(out, " from ring %u, %llu shared", e->src_ring,
+			(unsigned long long)e->sum.shared);
+	fputc('\n', out);
+}
+
+static void print_json(struct trace_state *st, const struct ps_event *e, double t)
+{
+	json_object *o = json_object_new_object();
+	char buf[64];
+
+	json_object_object_add(o, "time_s", json_object_new_double(t));
+	json_object_object_add(o, "event", json_object_new_string(
+		e->type == PS_EV_RING_CREATE ? "ring_create" : reg_opcode_name(e->opcode) ?: "?"));
+	json_object_object_add(o, "pid", json_object_new_int(e->pid));
+	json_object_object_add(o, "tid", json_object_new_int(e->tid));
+	json_object_object_add(o, "comm", json_object_new_string(e->comm));
+	json_object_object_add(o, "ring", json_object_new_int(e->ring));
+	json_object_object_add(o, "fd", json_object_new_int(e->fd));
+	if (e->type == PS_EV_RING_CREATE) {
+		json_object_object_add(o, "setup_flags", json_object_new_int(e->opcode));
+		json_object_object_add(o, "setup_flag_names", json_object_new_string(
+			setup_flag_names(e->opcode, buf, sizeof(buf))));
+		json_object_object_add(o, "sq_entries", json_object_new_int(e->ring_info.sq_entries));
+		json_object_object_add(o, "cq_entries", json_object_new_int(e->ring_info.cq_entries));
+	} else {
+		json_object_object_add(o, "result", json_object_new_int64(e->ret));
+		if (e->ret < 0)
+			json_object_object_add(o, "errno", json_object_new_string(
+				errno_name((int)-e->ret, buf, sizeof(buf))));
+		json_object_object_add(o, "latency_ns", json_object_new_uint64(e->lat_ns));
+		json_object_object_add(o, "nr_args", json_object_new_int(e->nr_args));
+		json_object_object_add(o, "slots", json_object_new_uint64(e->sum.slots));
+		json_object_object_add(o, "buffers", json_object_new_uint64(e->sum.buffers));
+		json_object_object_add(o, "bytes", json_object_new_uint64(e->sum.bytes));
+		json_object_object_add(o, "pages", json_object_new_uint64(e->sum.pages));
+		json_object_object_add(o, "shared", json_object_new_uint64(e->sum.shared));
+		if (e->opcode == PS_REG_CLONE_BUFFERS)
+			json_object_object_add(o, "src_ring", json_object_new_int(e->src_ring));
+	}
+	render_json_print(st->s->out, o, false);
+	json_object_put(o);
+}
+
+static int on_event(void *cookie, const struct ps_event *e)
+{
+	struct trace_state *st = cookie;
+	double t = e->ts_ns >= st->start_ns ? (e->ts_ns - st->start_ns) / 1e9 : 0;
+
+	if (st->s->env->json)
+		print_json(st, e, t);
+	else
+		print_text(st, e, t);
+	st->printed++;
+	return 0;
+}
+
+int cmd_trace(struct env *env)
+{
+	struct tracer_opts o = {
+		.filter_pids = env->pid || env->cmd,
+		.events = true,
+		.backend = env->backend,
+	};
+	struct trace_state st = {};
+	struct session s;
+	struct report r = {};
+	int err;
+
+	st.s = &s;
+	err = session_start(&s, env, &o, on_event, &st);
+	if (!err) {
+		st.start_ns = (uint64_t)s.start.tv_sec * 1000000000ULL + s.start.tv_nsec;
+		if (!env->json)
+			fprintf(s.out, "%-9s %-7s %-15s %4s %-10s %5s %10s %8s %s\n", "TIME(s)",
+				"PID", "COMM", "RING", "EVENT", "BUFS", "BYTES", "LATENCY",
+				"RESULT");
+		err = session_wait(&s, NULL, NULL);
+	}
+	if (!err && !session_report(&s, &r) && r.counters[PS_CNT_LOST_EVENTS])
+		ps_note("%llu events lost (ring buffer full)",
+			(unsigned long long)r.counters[PS_CNT_LOST_EVENTS]);
+	report_free(&r);
+	session_end(&s);
+	return err;
+}

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "pinscope.skel.h"
+
+static void *grow(void *arr, size_t n, size_t elsz)
+{
+	void *p = realloc(arr, (n + 1) * elsz);
+
+	if (!p) {
+		fprintf(stderr, "pinscope: out of memory\n");
+		exit(2);
+	}
+	memset((char *)p + n * elsz, 0, elsz);
+	return p;
+}
+
+#define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
+
+/* Runs body for every entry (continue is safe: it moves to the next key). */
+#define FOR_EACH_ENTRY(fd, key, val, body)					\
+	for (int __e = bpf_map_get_next_key(fd, NULL, &key); !__e;		\
+	     __e = bpf_map_get_next_key(fd, &key, &key))			\
+		if (!bpf_map_lookup_elem(fd, &key, val)) { body; }
+
+static int by_ring_id(const void *a, const void *b)
+{
+	const struct ring_report *x = a, *y = b;
+
+	return (x->info.id > y->info.id) - (x->info.id < y->info.id);
+}
+
+static void collect_rings(int fd, struct report *r)
+{
+	__u64 key;
+	struct ps_ring ring;
+
+	FOR_EACH_ENTRY(fd, key, &ring, {
+		struct ring_report *rr = PUSH(r->rings, r->nr_rings);
+		rr->info = ring;
+	});
+	qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_ring_id);
+}
+
+static void sum_add(struct ps_table_sum *d, const struct ps_table_sum *s)
+{
+	d->slots += s->slots;
+	d->buffers += s->buffers;
+	d->bytes += s->bytes;
+	d->pages += s->pages;
+	d->bvecs += s->bvecs;
+	d->huge_buffers += s->huge_buffers;
+	d->acct_pages += s->acct_pages;
+	d->shared += s->shared;
+}
+
+static void add_opcode_calls(struct reg_report *g, uint32_t opcode, uint64_t calls)
+{
+	for (size_t i = 0; i < g->nr_opcodes; i++)
+		if (g->opcodes[i].opcode == opcode) {
+			g->opcodes[i].calls += calls;
+			return;
+		}
+	struct opcode_count *oc = PUSH(g->opcodes, g->nr_opcodes);
+
+	oc->opcode = opcode;
+	oc->calls = calls;
+}
+
+static void collect_reg(int fd, struct report *r)
+{
+	struct ps_reg_key key;
+	struct ps_reg_stats st;
+
+	FOR_EACH_ENTRY(fd, key, &st, {
+		struct ring_report *ring = report_ring(r, key.ring);
+		if (!ring)
+			continue;
+		struct reg_report *g = &ring->reg[reg_kind_of(key.opcode)];
+		if (!g->calls || (st.lat_min_ns && st.lat_min_ns < g->lat_min_ns))
+			g->lat_min_ns = st.lat_min_ns;
+		if (st.lat_max_ns > g->lat_max_ns)
+			g->lat_max_ns = st.lat_max_ns;
+		g->calls += st.calls;
+		g->failures += st.failures;
+		g->lat_total_ns += st.lat_total_ns;
+		sum_add(&g->sum, &st.sum);
+		add_opcode_calls(g, key.opcode, st.calls);
+		if (key.opcode == PS_REG_CLONE_BUFFERS && st.calls > st.failures) {
+			struct clone_source *src = PUSH(g->sources, g->nr_sources);
+			src->ring = key.src_ring;
+			src->calls = st.calls - st.failures;
+			src->buffers = st.sum.buffers;
+		}
+	});
+}
+
+static void collect_errors(int fd, struct report *r)
+{
+	struct ps_reg_err_key key;
+	__u64 n;
+
+	FOR_EACH_ENTRY(fd, key, &n, {
+		struct ring_report *ring = report_ring(r, key.ring);
+		if (!ring)
+			continue;
+		struct reg_report *g = &ring->reg[reg_kind_of(key.opcode)];
+		struct errno_count *ec = NULL;
+		for (size_t i = 0; i < g->nr_errors; i++)
+			if (g->errors[i].err == key.err)
+				ec = &g->errors[i];
+		if (!ec) {
+			ec = PUSH(g->errors, g->nr_errors);
+			ec->err = key.err;
+		}
+		ec->count += n;
+	});
+}
+
+static int by_opcode(const void *a, const void *b)
+{
+	const struct io_op_report *x = a, *y = b;
+
+	return (x->opcode > y->opcode) - (x->opcode < y->opcode);
+}
+
+/* Most used first; equal counts by index, so output is stable. */
+static int by_ops_desc(const void *a, const void *b)
+{
+	const struct buf_index_report *x = a, *y = b;
+
+	if (x->ops != y->ops)
+		return x->ops < y->ops ? 1 : -1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static void add_io(struct ring_report *ring, const struct ps_io_key *key,
+		   const struct ps_io_stats *s)
+{
+	struct io_op_report *op = NULL;
+	struct buf_index_report *bi = NULL;
+
+	for (size_t i = 0; i < ring->nr_io_ops; i++)
+		if (ring->io_ops[i].opcode == key->opcode)
+			op = &ring->io_ops[i];
+	if (!op) {
+		op = PUSH(ring->io_ops, ring->nr_io_ops);
+		op->opcode = key->opcode;
+	}
+	op->ops += s->ops;
+	op->bytes += s->bytes;
+	op->errors += s->errors;
+	if (key->buf_index == PS_BUF_INDEX_NONE)
+		return;
+	for (size_t i = 0; i < ring->nr_buf_index; i++)
+		if (ring->buf_index[i].index == key->buf_index)
+			bi = &ring->buf_index[i];
+	if (!bi) {
+		bi = PUSH(ring->buf_index, ring->nr_buf_index);
+		bi->index = key->buf_index;
+	}
+	bi->ops += s->ops;
+}
+
+static int collect_io(int fd, int ncpu, struct report *r)
+{
+	struct ps_io_stats *vals = calloc(ncpu, sizeof(*vals));
+	struct ps_io_key key;
+
+	if (!vals)
+		return -ENOMEM;
+	FOR_EACH_ENTRY(fd, key, vals, {
+		struct ps_io_stats sum = {};
+		for (int c = 0; c < ncpu; c++) {
+			sum.ops += vals[c].ops;
+			sum.bytes += vals[c].bytes;
+			sum.errors += vals[c].errors;
+		}
+		struct ring_report *ring = report_ring(r, key.ring);
+		if (ring)
+			add_io(ring, &key, &sum);
+	});
+	free(vals);
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		struct ring_report *ring = &r->rings[i];
+
+		qsort(ring->io_ops, ring->nr_io_ops, sizeof(*ring->io_ops), by_opcode);
+		qsort(ring->buf_index, ring->nr_buf_index, sizeof(*ring->buf_index), by_ops_desc);
+	}
+	return 0;
+}
+
+static int collect_pins(int fd, int ncpu, struct report *r)
+{
+	struct ps_pin_stats *vals = calloc(ncpu, sizeof(*vals));
+	__u32 key;
+
+	if (!vals)
+		return -ENOMEM;
+	FOR_EACH_ENTRY(fd, key, vals, {
+		struct ring_report *ring = report_ring(r, key);
+		for (int c = 0; ring && c < ncpu; c++) {
+			ring->pinned.ios += vals[c].ios;
+			ring->pinned.pages += vals[c].pages;
+		}
+	});
+	free(vals);
+	return 0;
+}
+
+static void collect_procs(int fd, struct report *r)
+{
+	__u32 key;
+	struct ps_proc_stats st;
+
+	FOR_EACH_ENTRY(fd, key, &st, {
+		struct proc_report *p = PUSH(r->procs, r->nr_procs);
+		p->pid = key;
+		p->st = st;
+	});
+}
+
+static int by_hist_key(const void *a, const void *b)
+{
+	const struct hist_report *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return (x->kind > y->kind) - (x->kind < y->kind);
+	return (x->op > y->op) - (x->op < y->op);
+}
+
+static void collect_hists(int fd, struct report *r)
+{
+	struct ps_hist_key key;
+	struct ps_hist h;
+
+	FOR_EACH_ENTRY(fd, key, &h, {
+		struct hist_report *hr = PUSH(r->hists, r->nr_hists);
+		hr->kind = key.kind;
+		hr->op = key.op;
+		memcpy(hr->slots, h.slots, sizeof(hr->slots));
+	});
+	qsort(r->hists, r->nr_hists, sizeof(*r->hists), by_hist_key);
+}
+
+int collect_report(struct tracer *t, struct report *r)
+{
+	struct pinscope_bpf *s = tracer_skel(t);
+	int ncpu = libbpf_num_possible_cpus();
+	int e;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	report_free(r);
+	collect_rings(bpf_map__fd(s->maps.rings), r);
+	collect_reg(bpf_map__fd(s->maps.reg_stats), r);
+	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
+	e = collect_io(bpf_map__fd(s->maps.io_stats), ncpu, r);
+	if (!e)
+		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
+	collect_procs(bpf_map__fd(s->maps.proc_stats), r);
+	collect_hists(bpf_map__fd(s->maps.hists), r);
+	for (__u32 i = 0; i < PS_CNT_MAX; i++) {
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(bpf_map__fd(s->maps.counters), &i, &v);
+		r->counters[i] = v;
+	}
+	r->backend = tracer_backend(t);
+	r->nr_hooks = tracer_hooks(t, &r->hooks);
+	r->acct_pages_known = tracer_acct_pages_known(t);
+	return e;
+}

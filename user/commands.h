@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The subcommands; each returns a documented exit code (errors.h). */
+#ifndef PS_COMMANDS_H
+#define PS_COMMANDS_H
+
+#include "env.h"
+
+int cmd_features(struct env *env);
+int cmd_stat(struct env *env);
+int cmd_hist(struct env *env);
+int cmd_trace(struct env *env);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command-line state shared by the subcommands. */
+#ifndef PS_ENV_H
+#define PS_ENV_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct env {
+	const char *subcommand;
+	bool json;		/* -j */
+	bool verbose;		/* -v: libbpf debug output */
+	const char *output;	/* -o FILE */
+	pid_t pid;		/* -p PID, 0 = none */
+	double interval_s;	/* -i SEC, 0 = only at the end */
+	double duration_s;	/* -d SEC, 0 = until the command ends or Ctrl-C */
+	int top;		/* --top N buffer indexes in text */
+	const char *backend;	/* --backend NAME, NULL = auto */
+	char **cmd;		/* after `--` */
+	int cmd_argc;
+};
+
+/* Which options a subcommand takes, as a getopt-style letter set. */
+#define ENV_OPTS_ALL	"jvo:p:i:d:b:t:h"
+#define ENV_OPTS_INFO	"jvo:b:h"
+
+/*
+ * Parses argv (argv[0] is the subcommand). Returns 0, or PS_EXIT_FAIL after
+ * printing one error line; sets *help when -h was given.
+ */
+int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "kernel_info.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define SECURITYFS "/sys/kernel/security"
+
+/* The active mode is the bracketed word: "none [integrity] confidentiality". */
+static void read_lockdown(char *out, size_t len)
+{
+	char line[128], *open, *close;
+	FILE *f = fopen(SECURITYFS "/lockdown", "r");
+
+	if (!f && errno == ENOENT &&
+	    mount("none", SECURITYFS, "securityfs", 0, NULL) == 0)
+		f = fopen(SECURITYFS "/lockdown", "r");
+	snprintf(out, len, "unknown");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
+	    (close = strchr(open, ']'))) {
+		*close = '\0';
+		snprintf(out, len, "%s", open + 1);
+	}
+	fclose(f);
+}
+
+int kernel_info_load(struct kernel_info *ki)
+{
+	struct utsname u;
+
+	memset(ki, 0, sizeof(*ki));
+	if (uname(&u) == 0)
+		snprintf(ki->release, sizeof(ki->release), "%s", u.release);
+	read_lockdown(ki->lockdown, sizeof(ki->lockdown));
+	ki->vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(ki->vmlinux))
+		ki->vmlinux = NULL;
+	ki->btf = ki->vmlinux != NULL;
+	return ki->btf ? 0 : -ENOENT;
+}
+
+void kernel_info_free(struct kernel_info *ki)
+{
+	btf__free(ki->vmlinux);
+	ki->vmlinux = NULL;
+}
+
+bool kbtf_enum_value(const struct kernel_info *ki, const char *name, int64_t *value)
+{
+	const struct btf *btf = ki->vmlinux;
+	__u32 n;
+
+	if (!btf)
+		return false;
+	n = btf__type_cnt(btf);
+	for (__u32 id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+
+			for (int i = 0; i < btf_vlen(t); i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+					*value = e[i].val;
+					return true;
+				}
+		} else if (btf_is_enum64(t)) {
+			const struct btf_enum64 *e = btf_enum64(t);
+
+			for (int i = 0; i < btf_vlen(t); i++)
+				if (!strcmp(btf__name_by_offset(btf, e[i].name_off), name)) {
+					*value = (int64_t)btf_enum64_value(&e[i]);
+					return true;
+				}
+		}
+	}
+	return false;
+}
+
+bool kbtf_has_type(const struct kernel_info *ki, const char *name, int kind)
+{
+	return ki->vmlinux && btf__find_by_name_kind(ki->vmlinux, name, kind) > 0;
+}
+
+bool kbtf_has_func(const struct kernel_info *ki, const char *name)
+{
+	return kbtf_has_type(ki, name, BTF_KIND_FUNC);
+}
+
+bool kbtf_has_member(const struct kernel_info *ki, const char *strct, const char *member)
+{
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id;
+
+	if (!ki->vmlinux)
+		return false;
+	id = btf__find_by_name_kind(ki->vmlinux, strct, BTF_KIND_STRUCT);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(ki->vmlinux, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(ki->vmlinux, m[i].name_off), member))
+			return true;
+	return false;
+}
+
+int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	if (!ki->vmlinux)
+		return -1;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(ki->vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> func_proto; the first argument is the cookie */
+	t = btf__type_by_id(ki->vmlinux, btf__resolve_type(ki->vmlinux, id));
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(ki->vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+int ensure_tracefs(bool *mounted_now)
+{
+	*mounted_now = false;
+	if (access(TRACEFS "/events", F_OK) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		return -errno;
+	*mounted_now = true;
+	return 0;
+}

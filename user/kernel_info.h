@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the running kernel is and has, read from its BTF and /sys: the facts
+ * that pick programs and knobs before load. Never a version number.
+ */
+#ifndef PS_KERNEL_INFO_H
+#define PS_KERNEL_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct btf;
+
+struct kernel_info {
+	char release[65];
+	char lockdown[32];	/* "integrity", "none", … or "unknown" */
+	bool btf;		/* /sys/kernel/btf/vmlinux loads */
+	struct btf *vmlinux;	/* NULL without BTF */
+};
+
+int kernel_info_load(struct kernel_info *ki);
+void kernel_info_free(struct kernel_info *ki);
+
+/* An enumerator of any (also anonymous) enum, by name. */
+bool kbtf_enum_value(const struct kernel_info *ki, const char *name, int64_t *value);
+bool kbtf_has_type(const struct kernel_info *ki, const char *name, int kind);
+bool kbtf_has_func(const struct kernel_info *ki, const char *name);
+bool kbtf_has_member(const struct kernel_info *ki, const char *strct, const char *member);
+/* Arguments of a tracepoint's btf_trace_<name> prototype, -1 if absent. */
+int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp);
+
+/* Mounts tracefs at /sys/kernel/tracing when it is not there; says what it did. */
+int ensure_tracefs(bool *mounted_now);
+
+#endif

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pinscope: trace and profile io_uring registered (fixed) buffers.
+ * Subcommands are looked up by unambiguous prefix, as bpftool does.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "env.h"
+#include "errors.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*run)(struct env *env);
+	const char *opts;
+	const char *summary;
+} subcommands[] = {
+	{ "features", cmd_features, ENV_OPTS_INFO, "what this kernel allows and has, and why" },
+	{ "stat",     cmd_stat,     ENV_OPTS_ALL,  "per-ring registered-buffer report" },
+	{ "hist",     cmd_hist,     ENV_OPTS_ALL,  "log2 histograms of latencies and sizes" },
+	{ "trace",    cmd_trace,    ENV_OPTS_ALL,  "one line per ring creation and registration" },
+};
+
+#define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: pinscope SUBCOMMAND [OPTIONS] [-- CMD ARGS...]\n\n"
+		"Subcommands:\n");
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(out,
+		"\nOptions:\n"
+		"  -j, --json          JSON output (errors too)\n"
+		"  -v, --verbose       libbpf debug output on stderr\n"
+		"  -o, --output FILE   write the report to FILE\n"
+		"  -p, --pid PID       trace only PID and its children\n"
+		"  -i, --interval SEC  print the report every SEC seconds (cumulative)\n"
+		"  -d, --duration SEC  stop after SEC seconds\n"
+		"  -t, --top N         buffer indexes listed per ring in text (10)\n"
+		"  -b, --backend NAME  auto (default) or tracepoint\n"
+		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
+		"\nExit status: 0 success, 2 could not run (usage, privileges, kernel).\n");
+}
+
+static const struct subcommand *find(const char *name, int *matches)
+{
+	const struct subcommand *found = NULL;
+
+	*matches = 0;
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++) {
+		if (!strcmp(subcommands[i].name, name)) {
+			*matches = 1;
+			return &subcommands[i];
+		}
+		if (!strncmp(subcommands[i].name, name, strlen(name))) {
+			found = &subcommands[i];
+			(*matches)++;
+		}
+	}
+	return *matches == 1 ? found : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct subcommand *sc;
+	struct env env = {};
+	bool help;
+	int matches, err;
+
+	if (argc < 2) {
+		usage(stderr);
+		return PS_EXIT_FAIL;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return PS_EXIT_OK;
+	}
+	sc = find(argv[1], &matches);
+	if (!sc) {
+		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+				ps_errors_json(true);
+		ps_error("%s subcommand '%s' (try 'pinscope help')",
+			 matches > 1 ? "ambiguous" : "unknown", argv[1]);
+		return PS_EXIT_FAIL;
+	}
+	err = env_parse(&env, argc - 1, argv + 1, sc->opts, &help);
+	if (err)
+		return err;
+	env.subcommand = sc->name;
+	if (help) {
+		usage(stdout);
+		return PS_EXIT_OK;
+	}
+	return sc->run(&env);
+}

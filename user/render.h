@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Renderers over one struct report. Each output format is one more
+ * function here, never another way of collecting data.
+ */
+#ifndef PS_RENDER_H
+#define PS_RENDER_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+#include "report.h"
+
+/* stat */
+void render_stat_text(FILE *out, const struct report *r, int top);
+json_object *render_stat_json(const struct report *r);
+/* hist */
+void render_hist_text(FILE *out, const struct report *r);
+json_object *render_hist_json(const struct report *r);
+/* pieces the renderers share */
+json_object *render_header_json(const struct report *r);
+const char *hist_title(const struct hist_report *h, char *buf, size_t len);
+/* prints a JSON document followed by a newline */
+void render_json_print(FILE *out, json_object *doc, bool pretty);
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The stat report as JSON: the contract documented in docs/json.md. */
+#include <stdio.h>
+#include "names.h"
+#include "render.h"
+
+#define U64(v) json_object_new_uint64(v)
+
+static void add_u64(json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, U64(v));
+}
+
+static json_object *reg_json(const struct report *r, const struct reg_report *g, bool clone)
+{
+	json_object *o = json_object_new_object();
+	json_object *errors = json_object_new_object();
+	json_object *opcodes = json_object_new_object();
+	json_object *lat = json_object_new_object();
+	char buf[32];
+
+	add_u64(o, "calls", g->calls);
+	add_u64(o, "failures", g->failures);
+	add_u64(o, "slots", g->sum.slots);
+	add_u64(o, "buffers", g->sum.buffers);
+	add_u64(o, "bytes", g->sum.bytes);
+	add_u64(o, "pages", g->sum.pages);
+	add_u64(o, "bvecs", g->sum.bvecs);
+	add_u64(o, "huge_buffers", g->sum.huge_buffers);
+	json_object_object_add(o, "acct_pages",
+			       r->acct_pages_known ? U64(g->sum.acct_pages) : NULL);
+	add_u64(o, "shared", g->sum.shared);
+	for (size_t i = 0; i < g->nr_errors; i++)
+		add_u64(errors, errno_name(g->errors[i].err, buf, sizeof(buf)), g->errors[i].count);
+	json_object_object_add(o, "errors", errors);
+	for (size_t i = 0; i < g->nr_opcodes; i++)
+		add_u64(opcodes, reg_opcode_name(g->opcodes[i].opcode), g->opcodes[i].calls);
+	json_object_object_add(o, "opcodes", opcodes);
+	add_u64(lat, "min", g->lat_min_ns);
+	add_u64(lat, "avg", g->calls ? g->lat_total_ns / g->calls : 0);
+	add_u64(lat, "max", g->lat_max_ns);
+	add_u64(lat, "total", g->lat_total_ns);
+	json_object_object_add(o, "latency_ns", lat);
+	if (clone) {
+		json_object *srcs = json_object_new_array();
+
+		for (size_t i = 0; i < g->nr_sources; i++) {
+			const struct clone_source *cs = &g->sources[i];
+			const struct ring_report *src = report_ring(r, cs->ring);
+			json_object *s = json_object_new_object();
+
+			add_u64(s, "ring", cs->ring);
+			json_object_object_add(s, "pid", json_object_new_int(src ? (int)src->info.pid : -1));
+			json_object_object_add(s, "fd", json_object_new_int(src ? src->info.fd : -1));
+			add_u64(s, "calls", cs->calls);
+			add_u64(s, "buffers", cs->buffers);
+			json_object_array_add(srcs, s);
+		}
+		json_object_object_add(o, "sources", srcs);
+	}
+	return o;
+}
+
+static json_object *ring_json(const struct report *r, const struct ring_report *ring)
+{
+	json_object *o = json_object_new_object();
+	json_object *fixed = json_object_new_object();
+	json_object *bufidx = json_object_new_object();
+	json_object *pinned = json_object_new_object();
+	char buf[64];
+
+	add_u64(o, "ring", ring->info.id);
+	json_object_object_add(o, "pid", json_object_new_int(ring->info.pid));
+	json_object_object_add(o, "comm", json_object_new_string(ring->info.comm));
+	json_object_object_add(o, "fd", json_object_new_int(ring->info.fd));
+	add_u64(o, "setup_flags", ring->info.setup_flags);
+	json_object_object_add(o, "setup_flag_names", json_object_new_string(
+		setup_flag_names(ring->info.setup_flags, buf, sizeof(buf))));
+	add_u64(o, "sq_entries", ring->info.sq_entries);
+	add_u64(o, "cq_entries", ring->info.cq_entries);
+	json_object_object_add(o, "seen_at_creation",
+			       json_object_new_boolean(ring->info.origin == PS_RING_CREATED));
+	add_u64(o, "ring_mem_pages", ring->info.region_pages);
+	for (int k = 0; k < REG_KINDS; k++)
+		if (ring->reg[k].calls)
+			json_object_object_add(o, reg_kind_name(k),
+					       reg_json(r, &ring->reg[k], k == REG_CLONE));
+	for (size_t i = 0; i < ring->nr_io_ops; i++) {
+		const struct io_op_report *op = &ring->io_ops[i];
+		json_object *e = json_object_new_object();
+
+		add_u64(e, "ops", op->ops);
+		add_u64(e, "bytes", op->bytes);
+		add_u64(e, "errors", op->errors);
+		json_object_object_add(fixed, sqe_opcode_name(op->opcode, buf, sizeof(buf)), e);
+	}
+	json_object_object_add(o, "fixed_io", fixed);
+	for (size_t i = 0; i < ring->nr_buf_index; i++) {
+		snprintf(buf, sizeof(buf), "%u", ring->buf_index[i].index);
+		add_u64(bufidx, buf, ring->buf_index[i].ops);
+	}
+	json_object_object_add(o, "buf_index_ops", bufidx);
+	add_u64(pinned, "ios", ring->pinned.ios);
+	add_u64(pinned, "pages", ring->pinned.pages);
+	json_object_object_add(o, "pinned_io", pinned);
+	return o;
+}
+
+json_object *render_header_json(const struct report *r)
+{
+	json_object *o = json_object_new_object();
+	json_object *backend = json_object_new_object();
+	json_object *hooks = json_object_new_object();
+
+	json_object_object_add(o, "kernel", json_object_new_string(r->kernel));
+	json_object_object_add(backend, "name", json_object_new_string(r->backend));
+	for (size_t i = 0; i < r->nr_hooks; i++) {
+		json_object *list;
+
+		if (!json_object_object_get_ex(hooks, r->hooks[i].measure, &list)) {
+			list = json_object_new_array();
+			json_object_object_add(hooks, r->hooks[i].measure, list);
+		}
+		json_object_array_add(list, json_object_new_string(r->hooks[i].attach));
+	}
+	json_object_object_add(backend, "hooks", hooks);
+	json_object_object_add(o, "backend", backend);
+	json_object_object_add(o, "duration_s", json_object_new_double(r->duration_s));
+	if (r->has_command) {
+		json_object *cmd = json_object_new_object();
+		json_object *argv = json_object_new_array();
+
+		for (char **a = r->argv; *a; a++)
+			json_object_array_add(argv, json_object_new_string(*a));
+		json_object_object_add(cmd, "argv", argv);
+		json_object_object_add(cmd, "pid", json_object_new_int(r->pid));
+		json_object_object_add(cmd, "exit_status", r->exit_status >= 0 ?
+				       json_object_new_int(r->exit_status) : NULL);
+		json_object_object_add(o, "command", cmd);
+	}
+	add_u64(o, "lost_events", r->counters[PS_CNT_LOST_EVENTS]);
+	add_u64(o, "rings_dropped", r->counters[PS_CNT_RINGS_DROPPED]);
+	add_u64(o, "io_keys_dropped", r->counters[PS_CNT_IO_KEYS_DROPPED]);
+	return o;
+}
+
+json_object *render_stat_json(const struct report *r)
+{
+	json_object *o = render_header_json(r);
+	json_object *rings = json_object_new_array();
+	json_object *procs = json_object_new_array();
+
+	for (size_t i = 0; i < r->nr_rings; i++)
+		json_object_array_add(rings, ring_json(r, &r->rings[i]));
+	json_object_object_add(o, "rings", rings);
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		const struct proc_report *p = &r->procs[i];
+		json_object *po = json_object_new_object();
+		json_object *dio = json_object_new_object();
+
+		json_object_object_add(po, "pid", json_object_new_int(p->pid));
+		json_object_object_add(po, "comm", json_object_new_string(p->st.comm));
+		add_u64(dio, "ios", p->st.dio_ios);
+		add_u64(dio, "pages", p->st.dio_pages);
+		json_object_object_add(po, "direct_io", dio);
+		add_u64(po, "pinned_bios", p->st.pinned_bios);
+		json_object_array_add(procs, po);
+	}
+	json_object_object_add(o, "processes", procs);
+	return o;
+}
+
+void render_json_print(FILE *out, json_object *doc, bool pretty)
+{
+	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, pretty ?
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN));
+	fflush(out);
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The stat report as fixed-width text (under 80 columns). */
+#include <stdio.h>
+#include "fmt.h"
+#include "names.h"
+#include "render.h"
+
+static void print_header(FILE *out, const struct report *r)
+{
+	fprintf(out, "pinscope stat: kernel %s, backend %s, %.2f s traced\n",
+		r->kernel, r->backend, r->duration_s);
+	if (r->has_command) {
+		fprintf(out, "command: %s (pid %d) ", r->argv[0], r->pid);
+		if (r->exit_status >= 0)
+			fprintf(out, "exited %d\n", r->exit_status);
+		else
+			fprintf(out, "still running\n");
+	}
+}
+
+static void print_reg_table(FILE *out, const struct report *r, const struct ring_report *ring)
+{
+	bool any = false;
+	char b1[32], b2[32], b3[32];
+
+	for (int k = 0; k < REG_KINDS; k++) {
+		const struct reg_report *g = &ring->reg[k];
+
+		if (!g->calls)
+			continue;
+		if (!any)
+			fprintf(out, "  %-10s %5s %4s %5s %5s %10s %7s %7s %8s %8s\n",
+				"buffers", "calls", "fail", "slots", "bufs", "bytes", "pages",
+				"acct", "avg-lat", "max-lat");
+		any = true;
+		if (r->acct_pages_known)
+			snprintf(b3, sizeof(b3), "%llu", (unsigned long long)g->sum.acct_pages);
+		else
+			snprintf(b3, sizeof(b3), "n/a");
+		fprintf(out, "  %-10s %5llu %4llu %5u %5u %10s %7llu %7s %8s %8s\n",
+			reg_kind_name(k), (unsigned long long)g->calls,
+			(unsigned long long)g->failures, g->sum.slots, g->sum.buffers,
+			fmt_bytes(g->sum.bytes, b1, sizeof(b1)), (unsigned long long)g->sum.pages,
+			b3, fmt_ns(g->lat_total_ns / g->calls, b2, sizeof(b2)),
+			fmt_ns(g->lat_max_ns, b1, sizeof(b1)));
+	}
+	for (int k = 0; k < REG_KINDS; k++) {
+		const struct reg_report *g = &ring->reg[k];
+
+		if (g->sum.huge_buffers)
+			fprintf(out, "    %s: %llu buffers on huge pages (%llu segments for %llu pages)\n",
+				reg_kind_name(k), (unsigned long long)g->sum.huge_buffers,
+				(unsigned long long)g->sum.bvecs, (unsigned long long)g->sum.pages);
+		for (size_t i = 0; i < g->nr_errors; i++)
+			fprintf(out, "    %s failed %llu x %s\n", reg_kind_name(k),
+				(unsigned long long)g->errors[i].count,
+				errno_name(g->errors[i].err, b1, sizeof(b1)));
+		for (size_t i = 0; k == REG_CLONE && i < g->nr_sources; i++) {
+			const struct clone_source *cs = &g->sources[i];
+
+			fprintf(out, "    cloned from ring %u: %llu calls, %llu buffers",
+				cs->ring, (unsigned long long)cs->calls,
+				(unsigned long long)cs->buffers);
+			fprintf(out, g->sum.shared == g->sum.buffers ?
+				" (all shared, nothing pinned again)\n" : "\n");
+		}
+	}
+}
+
+static void print_io(FILE *out, const struct ring_report *ring, int top)
+{
+	char b1[32], b2[32];
+
+	if (ring->nr_io_ops)
+		fprintf(out, "  %-14s %10s %10s %7s\n", "fixed-buf IO", "ops", "bytes", "errors");
+	for (size_t i = 0; i < ring->nr_io_ops; i++) {
+		const struct io_op_report *op = &ring->io_ops[i];
+
+		fprintf(out, "  %-14s %10llu %10s %7llu\n",
+			sqe_opcode_name(op->opcode, b1, sizeof(b1)), (unsigned long long)op->ops,
+			fmt_bytes(op->bytes, b2, sizeof(b2)), (unsigned long long)op->errors);
+	}
+	if (ring->nr_buf_index && top) {
+		size_t n = ring->nr_buf_index < (size_t)top ? ring->nr_buf_index : (size_t)top;
+		int col = 0;
+
+		fprintf(out, "  buffer index ops (top %zu of %zu):", n, ring->nr_buf_index);
+		for (size_t i = 0; i < n; i++) {
+			char cell[40];
+			int w = snprintf(cell, sizeof(cell), " [%u] %llu", ring->buf_index[i].index,
+					 (unsigned long long)ring->buf_index[i].ops);
+
+			if (col + w > 44) {
+				fprintf(out, "\n   ");
+				col = 0;
+			}
+			fputs(cell, out);
+			col += w;
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "  pinned per IO: %llu IOs, %llu pages\n",
+		(unsigned long long)ring->pinned.ios, (unsigned long long)ring->pinned.pages);
+}
+
+void render_stat_text(FILE *out, const struct report *r, int top)
+{
+	char flags[128];
+
+	print_header(out, r);
+	if (!r->nr_rings)
+		fprintf(out, "\nno io_uring rings seen\n");
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		const struct ring_report *ring = &r->rings[i];
+
+		fprintf(out, "\nring %u: pid %u (%s) fd %d, setup 0x%x%s%s%s", ring->info.id,
+			ring->info.pid, ring->info.comm, ring->info.fd, ring->info.setup_flags,
+			ring->info.setup_flags ? " [" : "",
+			setup_flag_names(ring->info.setup_flags, flags, sizeof(flags)),
+			ring->info.setup_flags ? "]" : "");
+		if (ring->info.origin == PS_RING_FOUND)
+			fprintf(out, " (created before tracing)");
+		fputc('\n', out);
+		if (ring->info.region_pages && (ring->info.setup_flags & (1U << 14)))
+			fprintf(out, "  ring memory from the application: %u pages\n",
+				ring->info.region_pages);
+		print_reg_table(out, r, ring);
+		print_io(out, ring, top);
+	}
+	for (size_t i = 0; i < r->nr_procs; i++) {
+		const struct proc_report *p = &r->procs[i];
+
+		fprintf(out, "\nprocess %u (%s): O_DIRECT outside io_uring %llu IOs / %llu pages; "
+			"%llu bios with pinned pages\n", p->pid, p->st.comm,
+			(unsigned long long)p->st.dio_ios, (unsigned long long)p->st.dio_pages,
+			(unsigned long long)p->st.pinned_bios);
+	}
+	fprintf(out, "\nlost events: %llu\n", (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
+	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
+		fprintf(out, "tables full: %llu rings and %llu IO keys not counted\n",
+			(unsigned long long)r->counters[PS_CNT_RINGS_DROPPED],
+			(unsigned long long)r->counters[PS_CNT_IO_KEYS_DROPPED]);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The aggregated data model: everything a renderer (text, JSON, and later
+ * Prometheus, Perfetto) needs, read once from the BPF maps. Renderers take a
+ * const struct report and never touch BPF.
+ */
+#ifndef PS_REPORT_H
+#define PS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pinscope.h"
+#include "tracer.h"
+
+enum reg_kind { REG_REGISTER, REG_UPDATE, REG_UNREGISTER, REG_CLONE, REG_KINDS };
+
+struct errno_count {
+	int err;
+	uint64_t count;
+};
+
+struct opcode_count {
+	uint32_t opcode;
+	uint64_t calls;
+};
+
+struct clone_source {
+	uint32_t ring;		/* 0 = source not identified */
+	uint64_t calls;
+	uint64_t buffers;
+};
+
+struct reg_report {
+	uint64_t calls, failures;
+	uint64_t lat_total_ns, lat_min_ns, lat_max_ns;
+	struct ps_table_sum sum;
+	struct errno_count *errors;
+	size_t nr_errors;
+	struct opcode_count *opcodes;
+	size_t nr_opcodes;
+	struct clone_source *sources;
+	size_t nr_sources;
+};
+
+struct io_op_report {
+	uint32_t opcode;
+	uint64_t ops, bytes, errors;
+};
+
+struct buf_index_report {
+	uint32_t index;
+	uint64_t ops;
+};
+
+struct ring_report {
+	struct ps_ring info;
+	struct reg_report reg[REG_KINDS];
+	struct io_op_report *io_ops;	/* by opcode, ascending */
+	size_t nr_io_ops;
+	struct buf_index_report *buf_index;	/* by ops, descending */
+	size_t nr_buf_index;
+	struct ps_pin_stats pinned;
+};
+
+struct proc_report {
+	uint32_t pid;
+	struct ps_proc_stats st;
+};
+
+struct hist_report {
+	uint32_t kind, op;
+	uint64_t slots[PS_HIST_SLOTS];
+};
+
+struct report {
+	char kernel[65];
+	const char *backend;
+	const struct tracer_hook *hooks;
+	size_t nr_hooks;
+	bool acct_pages_known;
+	double duration_s;
+	bool has_command;
+	char **argv;
+	int pid;
+	int exit_status;	/* -1 while still running */
+	struct ring_report *rings;	/* by ring id */
+	size_t nr_rings;
+	struct proc_report *procs;
+	size_t nr_procs;
+	struct hist_report *hists;
+	size_t nr_hists;
+	uint64_t counters[PS_CNT_MAX];
+};
+
+enum reg_kind reg_kind_of(uint32_t opcode);
+const char *reg_kind_name(enum reg_kind kind);
+struct ring_report *report_ring(const struct report *r, uint32_t id);
+void report_free(struct report *r);
+
+#endif

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/libbpf.h>
+#include "collect.h"
+#include "errors.h"
+#include "session.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/* Fail early and clearly instead of with libbpf's EPERM from deep inside. */
+static int check_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;	/* cannot tell; let the load speak */
+	admin = has_cap(data, CAP_SYS_ADMIN);
+	bpf = has_cap(data, CAP_BPF) || admin;
+	perfmon = has_cap(data, CAP_PERFMON) || admin;
+	if (bpf && perfmon)
+		return 0;
+	ps_error("missing capability %s: loading tracing BPF programs needs CAP_BPF and "
+		 "CAP_PERFMON (or CAP_SYS_ADMIN); run pinscope as root",
+		 !bpf ? "CAP_BPF" : "CAP_PERFMON");
+	return PS_EXIT_FAIL;
+}
+
+double session_elapsed(const struct session *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
+}
+
+int session_start(struct session *s, const struct env *env, const struct tracer_opts *o,
+		  tracer_event_fn on_event, void *cookie)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[512];
+	int e;
+
+	memset(s, 0, sizeof(*s));
+	s->env = env;
+	s->out = stdout;
+	libbpf_set_print(env->verbose ? libbpf_print : NULL);
+	if (check_caps())
+		return PS_EXIT_FAIL;
+	if (env->pid && (e = target_pid_check(env->pid))) {
+		ps_error("-p %d: %s", env->pid, e == -ESRCH ? "no such process" : strerror(-e));
+		return PS_EXIT_FAIL;
+	}
+	if (env->output && !(s->out = fopen(env->output, "w"))) {
+		ps_error("-o %s: %s", env->output, strerror(errno));
+		s->out = stdout;
+		return PS_EXIT_FAIL;
+	}
+	kernel_info_load(&s->ki);
+	if (env->cmd) {
+		e = target_spawn(&s->target, env->cmd);
+		if (e) {
+			ps_error("cannot start '%s': %s", env->cmd[0], strerror(-e));
+			return PS_EXIT_FAIL;
+		}
+		s->have_target = true;
+	}
+	e = tracer_new(o, &s->ki, &s->tracer, err, sizeof(err));
+	if (e) {
+		ps_error("%s", err);
+		return PS_EXIT_FAIL;
+	}
+	tracer_on_event(s->tracer, on_event, cookie);
+	if ((env->pid && tracer_trace_pid(s->tracer, env->pid)) ||
+	    (s->have_target && tracer_trace_pid(s->tracer, s->target.pid))) {
+		ps_error("cannot add the target to the traced set: %s", strerror(errno));
+		return PS_EXIT_FAIL;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fprintf(stderr, "Tracing io_uring registered buffers (backend %s)... %s\n",
+		tracer_backend(s->tracer),
+		env->cmd ? "Reporting when the command ends." : "Hit Ctrl-C to end.");
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	if (s->have_target && (e = target_release(&s->target))) {
+		ps_error("cannot run '%s': %s", env->cmd[0], strerror(-e));
+		return PS_EXIT_FAIL;
+	}
+	return PS_EXIT_OK;
+}
+
+int session_wait(struct session *s, session_tick_fn tick, void *cookie)
+{
+	double next_tick = s->env->interval_s;
+
+	while (!stop_signal) {
+		int e = tracer_poll(s->tracer, 50);
+
+		if (e < 0 && e != -EINTR) {
+			ps_error("reading events: %s", strerror(-e));
+			return PS_EXIT_FAIL;
+		}
+		if (!tracer_has_events(s->tracer))
+			usleep(50 * 1000);
+		if (s->have_target && target_poll_exit(&s->target))
+			break;
+		double now = session_elapsed(s);
+
+		if (s->env->duration_s && now >= s->env->duration_s)
+			break;
+		if (next_tick && now >= next_tick && tick) {
+			tick(s, cookie);
+			next_tick += s->env->interval_s;
+		}
+	}
+	s->stop_signal = stop_signal;
+	/* the command sees the same signal a terminal would have sent it */
+	if (s->have_target && s->stop_signal)
+		target_stop(&s->target, s->stop_signal, 2000);
+	tracer_poll(s->tracer, 0);	/* drain what is left */
+	return PS_EXIT_OK;
+}
+
+int session_report(struct session *s, struct report *r)
+{
+	snprintf(r->kernel, sizeof(r->kernel), "%s", s->ki.release);
+	r->duration_s = session_elapsed(s);
+	r->has_command = s->have_target;
+	if (s->have_target) {
+		r->argv = s->env->cmd;
+		r->pid = s->target.pid;
+		r->exit_status = s->target.exited ? s->target.exit_status : -1;
+	}
+	return collect_report(s->tracer, r);
+}
+
+void session_end(struct session *s)
+{
+	if (s->have_target && s->target.gate_fd >= 0)
+		target_abort(&s->target);
+	tracer_free(s->tracer);
+	s->tracer = NULL;
+	kernel_info_free(&s->ki);
+	if (s->out && s->out != stdout)
+		fclose(s->out);
+	s->out = NULL;
+}

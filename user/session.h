@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One tracing run shared by stat, hist and trace: check privileges, start or
+ * find the target, attach, wait (command exit, -d, Ctrl-C), detach.
+ */
+#ifndef PS_SESSION_H
+#define PS_SESSION_H
+
+#include <stdio.h>
+#include <time.h>
+#include "env.h"
+#include "kernel_info.h"
+#include "report.h"
+#include "target.h"
+#include "tracer.h"
+
+struct session {
+	const struct env *env;
+	struct kernel_info ki;
+	struct tracer *tracer;
+	struct target target;
+	bool have_target;
+	FILE *out;		/* stdout or -o FILE */
+	struct timespec start;
+	int stop_signal;	/* signal that ended the run, 0 if none */
+};
+
+typedef void (*session_tick_fn)(struct session *s, void *cookie);
+
+/* Returns PS_EXIT_OK, or PS_EXIT_FAIL after printing one error line. */
+int session_start(struct session *s, const struct env *env, const struct tracer_opts *o,
+		  tracer_event_fn on_event, void *cookie);
+/* Polls until the end; calls tick every -i seconds. */
+int session_wait(struct session *s, session_tick_fn tick, void *cookie);
+/* Fills the header (kernel, backend, command, duration) and the data. */
+int session_report(struct session *s, struct report *r);
+double session_elapsed(const struct session *s);
+void session_end(struct session *s);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The BPF skeleton's lifecycle: pick programs and knobs for this kernel,
+ * load, attach, hand out events, detach. libbpf-style module API.
+ */
+#ifndef PS_TRACER_H
+#define PS_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "kernel_info.h"
+#include "pinscope.h"
+
+struct tracer_opts {
+	bool filter_pids;	/* trace only pids added with tracer_trace_pid */
+	bool events;		/* ring-buffer records for `trace` */
+	bool io_latency;	/* submit -> complete histograms for `hist` */
+	const char *backend;	/* NULL/"auto" or a backend name */
+};
+
+/* One attach point used for a measurement, e.g. {"fixed_io", "tp_btf/io_uring_complete"}. */
+struct tracer_hook {
+	const char *measure;
+	const char *attach;
+};
+
+typedef int (*tracer_event_fn)(void *cookie, const struct ps_event *e);
+
+struct tracer;
+
+/* Returns 0 or a negative errno, with a one-line reason in err. */
+int tracer_new(const struct tracer_opts *opts, const struct kernel_info *ki,
+	       struct tracer **out, char *err, size_t errlen);
+void tracer_free(struct tracer *t);
+
+int tracer_trace_pid(struct tracer *t, pid_t pid);
+void tracer_on_event(struct tracer *t, tracer_event_fn fn, void *cookie);
+/* True when there is a ring buffer to wait on (tracer_poll then sleeps). */
+bool tracer_has_events(const struct tracer *t);
+/* Delivers pending events; returns events seen or a negative errno. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+const char *tracer_backend(const struct tracer *t);
+size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks);
+bool tracer_acct_pages_known(const struct tracer *t);
+/* The skeleton, for collect.c: maps are read there. */
+struct pinscope_bpf *tracer_skel(struct tracer *t);
+
+#endif
