@@ -18,7 +18,7 @@ static void print_hists(struct session *s)
 		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
 		json_object_put(doc);
 	} else {
-		render_hist_text(s->out, &r);
+		render_hist_text(s->out, &r, true);
 	}
 	report_free(&r);
 }

@@ -15,10 +15,15 @@ static void print_report(struct session *s)
 	if (s->env->json) {
 		json_object *doc = render_stat_json(&r);
 
+		if (s->env->hist)
+			render_hist_json_into(doc, &r);
+
 		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
 		json_object_put(doc);
 	} else {
 		render_stat_text(s->out, &r, s->env->top);
+		if (s->env->hist)
+			render_hist_text(s->out, &r, false);
 	}
 	report_free(&r);
 }
@@ -32,7 +37,11 @@ static void on_tick(struct session *s, void *cookie)
 
 int cmd_stat(struct env *env)
 {
-	struct tracer_opts o = { .filter_pids = env->pid || env->cmd, .backend = env->backend };
+	struct tracer_opts o = {
+		.filter_pids = env->pid || env->cmd,
+		.io_latency = env->hist,
+		.backend = env->backend,
+	};
 	struct session s;
 	int err;
 

@@ -16,6 +16,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "backend",  required_argument, NULL, 'b' },
 	{ "top",      required_argument, NULL, 't' },
+	{ "hist",     no_argument,       NULL, 'H' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -81,6 +82,7 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 		case 'v': env->verbose = true; break;
 		case 'o': env->output = optarg; break;
 		case 'b': env->backend = optarg; break;
+		case 'H': env->hist = true; break;
 		case 'h': *help = true; return 0;
 		case 'p':
 			if (parse_int("-p", optarg, 1, INT_MAX, &v))

@@ -16,12 +16,14 @@ struct env {
 	double duration_s;	/* -d SEC, 0 = until the command ends or Ctrl-C */
 	int top;		/* --top N buffer indexes in text */
 	const char *backend;	/* --backend NAME, NULL = auto */
+	bool hist;		/* stat -H: histograms after the report */
 	char **cmd;		/* after `--` */
 	int cmd_argc;
 };
 
 /* Which options a subcommand takes, as a getopt-style letter set. */
 #define ENV_OPTS_ALL	"jvo:p:i:d:b:t:h"
+#define ENV_OPTS_STAT	ENV_OPTS_ALL "H"
 #define ENV_OPTS_INFO	"jvo:b:h"
 
 /*

@@ -16,7 +16,7 @@ static const struct subcommand {
 	const char *summary;
 } subcommands[] = {
 	{ "features", cmd_features, ENV_OPTS_INFO, "what this kernel allows and has, and why" },
-	{ "stat",     cmd_stat,     ENV_OPTS_ALL,  "per-ring registered-buffer report" },
+	{ "stat",     cmd_stat,     ENV_OPTS_STAT,  "per-ring registered-buffer report" },
 	{ "hist",     cmd_hist,     ENV_OPTS_ALL,  "log2 histograms of latencies and sizes" },
 	{ "trace",    cmd_trace,    ENV_OPTS_ALL,  "one line per ring creation and registration" },
 };
@@ -40,6 +40,7 @@ static void usage(FILE *out)
 		"  -d, --duration SEC  stop after SEC seconds\n"
 		"  -t, --top N         buffer indexes listed per ring in text (10)\n"
 		"  -b, --backend NAME  auto (default) or tracepoint\n"
+		"  -H, --hist          stat: histograms after the report (stat only)\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
 		"\nExit status: 0 success, 2 could not run (usage, privileges, kernel).\n");
 }

@@ -14,8 +14,10 @@
 void render_stat_text(FILE *out, const struct report *r, int top);
 json_object *render_stat_json(const struct report *r);
 /* hist */
-void render_hist_text(FILE *out, const struct report *r);
+void render_hist_text(FILE *out, const struct report *r, bool header);
 json_object *render_hist_json(const struct report *r);
+/* adds the "histograms" array to an existing document */
+void render_hist_json_into(json_object *doc, const struct report *r);
 /* pieces the renderers share */
 json_object *render_header_json(const struct report *r);
 const char *hist_title(const struct hist_report *h, char *buf, size_t len);

@@ -63,21 +63,27 @@ static void print_log2(FILE *out, const struct hist_report *h)
 	}
 	if (first < 0)
 		return;
-	fprintf(out, "%*s%-*s : count    distribution\n", 10, "", 14, hist_unit(h));
+	/* columns as narrow as the largest bound allows, like bcc's tools */
+	int w = snprintf(NULL, 0, "%llu", (unsigned long long)ps_slot_high(last));
+
+	if (w < 10)
+		w = 10;
+	fprintf(out, "%*s%-*s : count    distribution\n", w - 5, "", w + 9, hist_unit(h));
 	for (int i = first; i <= last; i++) {
-		fprintf(out, "%20llu -> %-20llu : %-8llu ", (unsigned long long)ps_slot_low(i),
-			(unsigned long long)ps_slot_high(i), (unsigned long long)h->slots[i]);
+		fprintf(out, "%*llu -> %-*llu : %-8llu ", w, (unsigned long long)ps_slot_low(i),
+			w, (unsigned long long)ps_slot_high(i), (unsigned long long)h->slots[i]);
 		bar(out, h->slots[i], max);
 		fputc('\n', out);
 	}
 }
 
-void render_hist_text(FILE *out, const struct report *r)
+void render_hist_text(FILE *out, const struct report *r, bool header)
 {
 	char title[96];
 
-	fprintf(out, "pinscope hist: kernel %s, backend %s, %.2f s traced\n",
-		r->kernel, r->backend, r->duration_s);
+	if (header)
+		fprintf(out, "pinscope hist: kernel %s, backend %s, %.2f s traced\n",
+			r->kernel, r->backend, r->duration_s);
 	if (!r->nr_hists)
 		fprintf(out, "\nno events\n");
 	for (size_t i = 0; i < r->nr_hists; i++) {
@@ -86,14 +92,13 @@ void render_hist_text(FILE *out, const struct report *r)
 	}
 }
 
-json_object *render_hist_json(const struct report *r)
+void render_hist_json_into(json_object *doc, const struct report *r)
 {
 	static const char *const kinds[] = {
 		[PS_HIST_REG_LAT] = "register_latency",
 		[PS_HIST_BUF_SIZE] = "buffer_size",
 		[PS_HIST_IO_LAT] = "io_latency",
 	};
-	json_object *doc = render_header_json(r);
 	json_object *list = json_object_new_array();
 	char title[96], op[32];
 
@@ -129,5 +134,12 @@ json_object *render_hist_json(const struct report *r)
 		json_object_array_add(list, o);
 	}
 	json_object_object_add(doc, "histograms", list);
+}
+
+json_object *render_hist_json(const struct report *r)
+{
+	json_object *doc = render_header_json(r);
+
+	render_hist_json_into(doc, r);
 	return doc;
 }

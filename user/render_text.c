@@ -21,7 +21,7 @@ static void print_header(FILE *out, const struct report *r)
 static void print_reg_table(FILE *out, const struct report *r, const struct ring_report *ring)
 {
 	bool any = false;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], b4[32];
 
 	for (int k = 0; k < REG_KINDS; k++) {
 		const struct reg_report *g = &ring->reg[k];
@@ -42,7 +42,7 @@ static void print_reg_table(FILE *out, const struct report *r, const struct ring
 			(unsigned long long)g->failures, g->sum.slots, g->sum.buffers,
 			fmt_bytes(g->sum.bytes, b1, sizeof(b1)), (unsigned long long)g->sum.pages,
 			b3, fmt_ns(g->lat_total_ns / g->calls, b2, sizeof(b2)),
-			fmt_ns(g->lat_max_ns, b1, sizeof(b1)));
+			fmt_ns(g->lat_max_ns, b4, sizeof(b4)));
 	}
 	for (int k = 0; k < REG_KINDS; k++) {
 		const struct reg_report *g = &ring->reg[k];

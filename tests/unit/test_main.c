@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Unit tests for pinscope's user-space pieces; runs without BPF or root. */
+#include <stdio.h>
+#include "unit.h"
+
+int unit_failed;
+
+void test_hist_slots(void);
+void test_hist_render(void);
+void test_fmt(void);
+void test_names(void);
+void test_stat_json(void);
+void test_env_parse(void);
+
+static const struct unit_test tests[] = {
+	{ "hist_slots", test_hist_slots },
+	{ "hist_render", test_hist_render },
+	{ "fmt", test_fmt },
+	{ "names", test_names },
+	{ "stat_json", test_stat_json },
+	{ "env_parse", test_env_parse },
+};
+
+int main(void)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		unit_failed = 0;
+		tests[i].fn();
+		printf("%s unit/%s\n", unit_failed ? "FAIL" : "PASS", tests[i].name);
+		unit_failed ? failed++ : passed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
