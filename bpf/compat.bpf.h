@@ -35,11 +35,6 @@ struct io_mapped_ubuf___old {
 	__u64 ubuf_end;
 } __attribute__((preserve_access_index));
 
-/* Up to 6.12 a request pointed at its buffer directly (req->imu). */
-struct io_kiocb___old {
-	struct io_mapped_ubuf *imu;
-} __attribute__((preserve_access_index));
-
 /* Before 6.4 the iovec pointer of an iov_iter was named iov, not __iov. */
 struct iov_iter___old {
 	const struct iovec *iov;
@@ -141,21 +136,21 @@ static __always_inline __u32 ps_ctx_region_pages(void *ctx)
 }
 
 /*
- * Did this request import a registered buffer? From 6.13 a request that
- * looked one up carries REQ_F_BUF_NODE (its bit number comes from BTF in user
- * space: the REQ_F_ enum is anonymous); before, req->imu was set.
+ * Does a SEND_ZC / SENDMSG_ZC / URING_CMD request use a registered buffer?
+ * The choice is a flag the request keeps in its command area from prep on:
+ * IORING_RECVSEND_FIXED_BUF in io_sr_msg.flags, IORING_URING_CMD_FIXED in
+ * io_uring_cmd.flags (uapi values; both fields exist since 6.0).
  */
-static __always_inline bool ps_req_has_buf(struct io_kiocb *req, __u32 buf_node_bit)
-{
-	if (buf_node_bit) {
-		__u64 flags = 0;
+#define PS_RECVSEND_FIXED_BUF	(1U << 2)
+#define PS_URING_CMD_FIXED	(1U << 0)
 
-		bpf_core_read(&flags, bpf_core_field_size(req->flags), &req->flags);
-		return flags & (1ULL << buf_node_bit);
-	}
-	if (bpf_core_field_exists(((struct io_kiocb___old *)req)->imu))
-		return BPF_CORE_READ((struct io_kiocb___old *)req, imu) != NULL;
-	return false;
+static __always_inline bool ps_req_fixed_buf(struct io_kiocb *req, bool uring_cmd)
+{
+	void *cmd = (void *)req + bpf_core_field_offset(struct io_kiocb, cmd);
+
+	if (uring_cmd)
+		return BPF_CORE_READ((struct io_uring_cmd *)cmd, flags) & PS_URING_CMD_FIXED;
+	return BPF_CORE_READ((struct io_sr_msg *)cmd, flags) & PS_RECVSEND_FIXED_BUF;
 }
 
 static __always_inline const struct iovec *ps_iter_iov(struct iov_iter *it)

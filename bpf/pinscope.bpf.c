@@ -21,7 +21,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool filter_tgid = false;	/* only the traced process tree */
 const volatile bool emit_events = false;	/* ring-buffer records (trace) */
 const volatile bool io_latency = false;		/* submit->complete hist (hist) */
-const volatile __u32 req_buf_node_bit = 0;	/* REQ_F_BUF_NODE_BIT, 0 = none */
 const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
 
 /* io_uring's kiocb completion callbacks identify its O_DIRECT requests. */
@@ -38,11 +37,22 @@ struct {
 	__type(value, __u8);
 } traced SEC(".maps");
 
-/* Keyed by the io_ring_ctx address; user space never prints the key. */
+/*
+ * io_ring_ctx address -> ring id. Internal to the BPF side: a freed ring's
+ * address may be reused by a new ring, which then gets a new id.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_MAX_RINGS);
+	__type(key, __u64);
+	__type(value, __u32);
+} ring_ids SEC(".maps");
+
+/* Ring id -> what we know of the ring; kept after the ring is gone. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PS_MAX_RINGS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct ps_ring);
 } rings SEC(".maps");
 
@@ -199,52 +209,66 @@ static __always_inline __u64 span_pages(__u64 addr, __u64 len)
 
 /* ---- rings ---------------------------------------------------------- */
 
-static __always_inline struct ps_ring *ring_new(void *ctx, int fd, __u32 origin, __u64 update_flags)
+static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 update_flags,
+				      __u32 sq_entries, __u32 cq_entries)
 {
 	__u64 key = (__u64)ctx;
 	struct ps_ring r = {};
 
 	r.id = __sync_fetch_and_add(&next_ring_id, 1) + 1;
+	if (bpf_map_update_elem(&ring_ids, &key, &r.id, update_flags)) {
+		/* NOEXIST lost a race: another CPU adopted the ring first */
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &key);
+
+		return id ? *id : 0;
+	}
 	r.pid = bpf_get_current_pid_tgid() >> 32;
 	r.fd = fd;
 	r.origin = origin;
 	r.setup_flags = ps_ctx_setup_flags(ctx);
 	r.region_pages = ps_ctx_region_pages(ctx);
+	r.sq_entries = sq_entries;
+	r.cq_entries = cq_entries;
 	r.created_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(r.comm, sizeof(r.comm));
-	if (bpf_map_update_elem(&rings, &key, &r, update_flags) && update_flags == BPF_ANY)
+	if (bpf_map_update_elem(&rings, &r.id, &r, BPF_NOEXIST)) {
 		count(PS_CNT_RINGS_DROPPED);
-	return bpf_map_lookup_elem(&rings, &key);
+		bpf_map_delete_elem(&ring_ids, &key);
+		return 0;
+	}
+	return r.id;
 }
 
-/* The ring of ctx; a ring first met after its creation is adopted. */
-static __always_inline struct ps_ring *ring_get(void *ctx)
+/* The id of ctx's ring (0: not traced); a ring first met after its creation is adopted. */
+static __always_inline __u32 ring_id(void *ctx)
 {
 	__u64 key = (__u64)ctx;
-	struct ps_ring *r;
+	__u32 *id;
 
 	if (!ctx)
-		return NULL;
-	r = bpf_map_lookup_elem(&rings, &key);
-	if (r || !tgid_traced())
-		return r;
-	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST);
+		return 0;
+	id = bpf_map_lookup_elem(&ring_ids, &key);
+	if (id)
+		return *id;
+	if (!tgid_traced())
+		return 0;
+	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST, 0, 0);
 }
 
 static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entries,
 					       __u32 cq_entries)
 {
 	struct ps_ring *r;
+	__u32 id;
 
 	if (!tgid_traced())
 		return;
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
-	r = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY);
-	if (!r)
+	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries);
+	if (!id || !emit_events)
 		return;
-	r->sq_entries = sq_entries;
-	r->cq_entries = cq_entries;
-	if (!emit_events)
+	r = bpf_map_lookup_elem(&rings, &id);
+	if (!r)
 		return;
 	struct ps_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -304,10 +328,14 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 	w->sum.bvecs += BPF_CORE_READ(imu, nr_bvecs);
 	if (ps_imu_folio_shift(imu) > PS_PAGE_SHIFT)
 		w->sum.huge_buffers++;
-	w->sum.acct_pages += ps_imu_acct_pages(imu);
-	/* a clone shares the source's io_mapped_ubuf instead of pinning anew */
+	/*
+	 * A clone shares the source's io_mapped_ubuf instead of pinning anew;
+	 * the pages it accounts were charged once, by the source's registration.
+	 */
 	if (w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu)
 		w->sum.shared++;
+	else
+		w->sum.acct_pages += ps_imu_acct_pages(imu);
 	if (w->hist)
 		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
 	return 0;
@@ -458,7 +486,7 @@ static __always_inline void sum_add(struct ps_table_sum *dst, const struct ps_ta
 	__sync_fetch_and_add(&dst->shared, s->shared);
 }
 
-static __always_inline void emit_register(struct reg_call *call, struct ps_ring *r,
+static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 					  __u32 src_ring, long ret, __u64 lat)
 {
 	struct ps_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -471,7 +499,7 @@ static __always_inline void emit_register(struct reg_call *call, struct ps_ring 
 	e->type = PS_EV_REGISTER;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
-	e->ring = r->id;
+	e->ring = ring;
 	e->ts_ns = call->start_ns;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->fd = call->fd;
@@ -490,7 +518,7 @@ static __always_inline void handle_register_exit(long ret)
 	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
 	struct ps_reg_key key = {};
 	struct ps_reg_stats *st;
-	struct ps_ring *r = NULL;
+	__u32 ring = 0;
 	__u64 end, lat;
 
 	if (!call)
@@ -498,22 +526,20 @@ static __always_inline void handle_register_exit(long ret)
 	end = call->tp_seen ? call->end_ns : bpf_ktime_get_ns();
 	lat = end - call->start_ns;
 	if (call->tp_seen) {
-		r = ring_get(call->ctx);
+		ring = ring_id(call->ctx);
 	} else if (call->fd_ctx) {
 		/* failed before the ring was reached: only a ring we know */
 		__u64 k = (__u64)call->fd_ctx;
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
 
-		r = bpf_map_lookup_elem(&rings, &k);
+		ring = id ? *id : 0;
 	}
-	if (!r)
+	if (!ring)
 		goto out;
-	key.ring = r->id;
+	key.ring = ring;
 	key.opcode = call->opcode;
-	if (call->opcode == PS_REG_CLONE_BUFFERS && ret >= 0) {
-		struct ps_ring *src = ring_get(call->src_ctx);
-
-		key.src_ring = src ? src->id : 0;
-	}
+	if (call->opcode == PS_REG_CLONE_BUFFERS && ret >= 0)
+		key.src_ring = ring_id(call->src_ctx);
 	st = lookup_or_init(&reg_stats, &key, &zero_reg);
 	if (!st)
 		goto out;
@@ -525,7 +551,7 @@ static __always_inline void handle_register_exit(long ret)
 	if (lat > st->lat_max_ns)
 		st->lat_max_ns = lat;
 	if (ret < 0) {
-		struct ps_reg_err_key ek = { .ring = r->id, .opcode = call->opcode, .err = -ret };
+		struct ps_reg_err_key ek = { .ring = ring, .opcode = call->opcode, .err = -ret };
 		__u64 *n;
 
 		__sync_fetch_and_add(&st->failures, 1);
@@ -539,7 +565,7 @@ static __always_inline void handle_register_exit(long ret)
 	}
 	hist_add(PS_HIST_REG_LAT, call->opcode, lat);
 	if (emit_events)
-		emit_register(call, r, key.src_ring, ret, lat);
+		emit_register(call, ring, key.src_ring, ret, lat);
 out:
 	bpf_map_delete_elem(&reg_calls, &tid);
 }
@@ -586,18 +612,16 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 	__u8 op = BPF_CORE_READ(req, opcode);
 	struct ps_io_key key = {};
 	struct ps_io_stats *st;
-	struct ps_ring *r;
 
 	if (!op_always_fixed(op) &&
-	    !(op_maybe_fixed(op) && ps_req_has_buf(req, req_buf_node_bit))) {
+	    !(op_maybe_fixed(op) && ps_req_fixed_buf(req, op == PS_OP_URING_CMD))) {
 		if (pinned_reqs_pending)
 			count_pinned_io(req);
 		return;
 	}
-	r = ring_get(ctx);
-	if (!r)
+	key.ring = ring_id(ctx);
+	if (!key.ring)
 		return;
-	key.ring = r->id;
 	key.opcode = op;
 	key.buf_index = BPF_CORE_READ(req, buf_index);
 	st = bpf_map_lookup_elem(&io_stats, &key);
@@ -647,7 +671,7 @@ static __always_inline void handle_submit(struct io_kiocb *req)
 
 	if (!op_always_fixed(op) && !op_maybe_fixed(op))
 		return;
-	if (!ring_get(BPF_CORE_READ(req, ctx)))
+	if (!ring_id(BPF_CORE_READ(req, ctx)))
 		return;
 	now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&io_start, &key, &now, BPF_ANY);
@@ -725,13 +749,11 @@ static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter
 	if (done && (done == &io_complete_rw || done == &io_complete_rw_iopoll)) {
 		/* the kiocb is the first member of the request's command data */
 		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
-		struct ps_ring *r = ring_get(BPF_CORE_READ(req, ctx));
-		struct pinned_req p = {};
+		struct pinned_req p = { .ring = ring_id(BPF_CORE_READ(req, ctx)) };
 		__u64 key = (__u64)req;
 
-		if (!r)
+		if (!p.ring)
 			return;
-		p.ring = r->id;
 		p.pages = pages;
 		/* a retried request overwrites its entry: it counts once */
 		if (bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_NOEXIST) == 0)

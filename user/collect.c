@@ -37,7 +37,7 @@ static int by_ring_id(const void *a, const void *b)
 
 static void collect_rings(int fd, struct report *r)
 {
-	__u64 key;
+	__u32 key;
 	struct ps_ring ring;
 
 	FOR_EACH_ENTRY(fd, key, &ring, {

@@ -173,6 +173,7 @@ json_object *render_stat_json(const struct report *r)
 void render_json_print(FILE *out, json_object *doc, bool pretty)
 {
 	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, pretty ?
-		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN));
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE :
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(out);
 }

@@ -66,8 +66,6 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	s->rodata->filter_tgid = o->filter_pids;
 	s->rodata->emit_events = o->events;
 	s->rodata->io_latency = o->io_latency;
-	if (kbtf_enum_value(ki, "REQ_F_BUF_NODE_BIT", &v))
-		s->rodata->req_buf_node_bit = v;
 	if (kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v))
 		s->rodata->bio_pinned_bit = v;
 }

@@ -31,6 +31,6 @@ int main(void)
 		printf("%s unit/%s\n", unit_failed ? "FAIL" : "PASS", tests[i].name);
 		unit_failed ? failed++ : passed++;
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d failed, 0 skipped\n", passed, failed);
 	return failed ? 1 : 0;
 }

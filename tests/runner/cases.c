@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * End-to-end tests: pinscope traces a workload whose own account of what it
+ * did (the oracle) must match the report exactly; and fio, a peer workload
+ * whose counts come from fio's JSON.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+/* Enough of a document to read on failure, not a flood. */
+#define LOG_JSON_MAX	(64 << 10)
+
+/* Compact, one ring per line: rings are what a reader compares. */
+static void log_json(struct test *t, const char *what, json_object *doc)
+{
+	size_t start = t->log.len;
+
+	sb_appendf(&t->log, "  --- %s ---\n", what);
+	json_object_object_foreach(doc, key, val) {
+		size_t n = json_object_is_type(val, json_type_array) ?
+			   json_object_array_length(val) : 0;
+
+		if (strcmp(key, "rings") || !n) {
+			sb_appendf(&t->log, "  %s: %s\n", key, val ? jstr(val) : "null");
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (t->log.len - start > LOG_JSON_MAX) {
+				sb_appendf(&t->log, "  (%zu more rings)\n", n - i);
+				break;
+			}
+			sb_appendf(&t->log, "  rings[%zu]: %s\n", i,
+				   jstr(json_object_array_get_idx(val, i)));
+		}
+	}
+}
+
+static bool pinscope_ready(struct test *t)
+{
+	if (!env.privileged) {
+		test_skip(t, "needs CAP_SYS_ADMIN (run as root) to load BPF programs");
+		return false;
+	}
+	if (access(env.pinscope, X_OK)) {
+		test_fail(t, "pinscope not found: %s: %s", env.pinscope, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void add_stat_args(struct argv_buf *a, const char *report)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "stat");
+	av_add(a, "-j");
+	av_add(a, "-o");
+	av_add(a, "%s", report);
+	if (env.backend)
+		av_add(a, "--backend=%s", env.backend);
+	av_add(a, "--");
+}
+
+/* command.exit_status, when the report has it, must be the child's 0. */
+static void expect_command_ok(struct test *t, json_object *report,
+			      const char *who)
+{
+	long long status;
+
+	if (jint(jpath(report, "command.exit_status"), &status) && status != 0)
+		test_fail(t, "command.exit_status: report %lld, expected 0 (%s)",
+			  status, who);
+}
+
+static bool is_ring_of(json_object *ring, long long pid)
+{
+	long long p;
+
+	return jint(jpath(ring, "pid"), &p) && p == pid;
+}
+
+static void odirect_negative_control(struct test *t, json_object *report,
+				     long long pid)
+{
+	json_object *rings = jpath(report, "rings");
+	long long ios = 0, v;
+	size_t n = json_object_is_type(rings, json_type_array) ?
+		   json_object_array_length(rings) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *ring = json_object_array_get_idx(rings, i);
+
+		if (is_ring_of(ring, pid) && jint(jpath(ring, "pinned_io.ios"), &v))
+			ios += v;
+	}
+	if (ios <= 0)
+		test_fail(t, "pinned_io.ios: report %lld, expected > 0 (O_DIRECT IO without registered buffers pins per IO)",
+			  ios);
+}
+
+static void run_case(const char *name)
+{
+	char dir[4096], report_path[4200], oracle_path[4200], data[4200], err[512];
+	json_object *oracle = NULL, *report = NULL;
+	struct cmp_result res = {0};
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	const char *status;
+	long long pid = -1;
+	bool check_leak = false;
+	struct test t;
+	int ret;
+
+	if (!test_begin(&t, "e2e/%s", name))
+		return;
+	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (mkdir(data, 0755)) {
+		test_fail(&t, "mkdir %s: %s", data, strerror(errno));
+		goto out;
+	}
+	add_stat_args(&a, report_path);
+	av_add(&a, "%s", env.workload);
+	av_add(&a, "-o");
+	av_add(&a, "%s", oracle_path);
+	av_add(&a, "-d");
+	av_add(&a, "%s", data);
+	av_add(&a, "%s", name);
+
+	check_leak = ps_progs_snapshot(&t, &before);
+	ret = proc_run(&p, a.v, NULL);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope", 0))
+		goto leak;
+
+	oracle = json_load_file(oracle_path, err, sizeof(err));
+	if (!oracle) {
+		test_fail(&t, "oracle: %s", err);
+		goto leak;
+	}
+	status = json_object_get_string(jpath(oracle, "status"));
+	if (status && !strcmp(status, "skipped")) {
+		const char *why = json_object_get_string(jpath(oracle, "reason"));
+
+		test_skip(&t, "%s", why ? why : "workload skipped (no reason given)");
+		goto leak;
+	}
+	if (!status || strcmp(status, "ran")) {
+		const char *why = json_object_get_string(jpath(oracle, "reason"));
+
+		test_fail(&t, "workload: status \"%s\"%s%s", status ? status : "(none)",
+			  why ? ": " : "", why ? why : "");
+		log_json(&t, "oracle", oracle);
+		goto leak;
+	}
+	report = json_load_file(report_path, err, sizeof(err));
+	if (!report) {
+		test_fail(&t, "report: %s", err);
+		goto leak;
+	}
+	if (compare_oracle_report(oracle, report, &res)) {
+		if (res.mismatches.n > 1)
+			test_fail(&t, "%s (and %zu more)", res.mismatches.items[0],
+				  res.mismatches.n - 1);
+		else
+			test_fail(&t, "%s", res.mismatches.items[0]);
+		for (size_t i = 0; i < res.mismatches.n; i++)
+			sb_appendf(&t.log, "  mismatch: %s\n", res.mismatches.items[i]);
+	}
+	for (size_t i = 0; i < res.notes.n; i++)
+		test_note(&t, "%s", res.notes.items[i]);
+	expect_command_ok(&t, report, "the workload ran");
+	jint(jpath(oracle, "pid"), &pid);
+	if (!strcmp(name, "odirect_no_fixed"))
+		odirect_negative_control(&t, report, pid);
+	if (test_failed(&t)) {
+		log_json(&t, "oracle", oracle);
+		log_json(&t, "report", report);
+	}
+leak:
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	cmp_result_free(&res);
+	json_object_put(oracle);
+	json_object_put(report);
+	id_set_free(&before);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * Case names, from `pinscope-workload -l` ("NAME  description" lines). The
+ * listing shows up as a test of its own only when it fails (and the filter
+ * could have wanted e2e tests).
+ */
+static int list_cases(struct strlist *names)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+	const char *line;
+	int ret;
+
+	test_begin(&t, "e2e/list");
+	if (access(env.workload, X_OK)) {
+		test_fail(&t, "pinscope-workload not found: %s: %s", env.workload,
+			  strerror(errno));
+		goto out;
+	}
+	av_add(&a, "%s", env.workload);
+	av_add(&a, "-l");
+	ret = proc_run(&p, a.v, &(struct proc_opts){ .timeout_s = 30 });
+	if (ret) {
+		test_fail(&t, "cannot start pinscope-workload: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope-workload -l", 0))
+		goto out;
+	for (line = sb_str(&p.out); *line; ) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		size_t word = strcspn(line, " \t\n");
+
+		if (word > 0 && line[0] != '#')
+			sl_addf(names, "%.*s", (int)word, line);
+		line += len + (nl ? 1 : 0);
+	}
+	if (!names->n)
+		test_fail(&t, "pinscope-workload -l listed no cases");
+out:
+	proc_free(&p);
+	av_free(&a);
+	if (!test_failed(&t)) {
+		sb_free(&t.log);
+		return 0;
+	}
+	if (!env.filter || strstr(t.name, env.filter) ||
+	    !strncmp(env.filter, "e2e", 3))
+		test_end(&t);
+	else
+		sb_free(&t.log);
+	return -1;
+}
+
+void run_e2e_tests(void)
+{
+	struct strlist names = {0};
+
+	if (list_cases(&names) == 0)
+		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
+			run_case(names.items[i]);
+	sl_free(&names);
+}
+
+/* ---- fio ---- */
+
+#define FIO_IODEPTH	8
+
+static long long fixed_read_ops(json_object *ring, bool any_read)
+{
+	json_object *fixed = jpath(ring, "fixed_io");
+	long long sum = 0, v;
+
+	if (!json_object_is_type(fixed, json_type_object))
+		return 0;
+	json_object_object_foreach(fixed, op, entry) {
+		bool match = any_read ? strstr(op, "READ") != NULL :
+					!strcmp(op, "READ_FIXED");
+
+		if (match && jint(jpath(entry, "ops"), &v))
+			sum += v;
+	}
+	return sum;
+}
+
+static long long ring_activity(json_object *ring)
+{
+	long long a = 0, v;
+
+	if (jint(jpath(ring, "register.buffers"), &v))
+		a += v;
+	if (jint(jpath(ring, "pinned_io.ios"), &v))
+		a += v;
+	return a + fixed_read_ops(ring, true);
+}
+
+/* fio --output holds JSON, possibly after a line of warnings. */
+static json_object *load_fio_json(const char *path, char *err, size_t errlen)
+{
+	struct strbuf text = {0};
+	json_object *doc;
+	char *brace;
+	int ret = read_text_file(path, &text);
+
+	if (ret) {
+		snprintf(err, errlen, "cannot read %.300s: %s", path, strerror(-ret));
+		return NULL;
+	}
+	brace = strchr(sb_str(&text), '{');
+	if (!brace) {
+		snprintf(err, errlen, "%.300s holds no JSON", path);
+		sb_free(&text);
+		return NULL;
+	}
+	doc = json_parse_strict(brace, err, errlen);
+	sb_free(&text);
+	return doc;
+}
+
+static bool odirect_works(struct test *t, const char *dir)
+{
+	char probe[4200];
+	int fd;
+
+	snprintf(probe, sizeof(probe), "%s/odirect-probe", dir);
+	fd = open(probe, O_CREAT | O_WRONLY | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EINVAL) {
+		test_skip(t, "%s does not support O_DIRECT (use --tmpdir)", dir);
+		return false;
+	}
+	if (fd < 0) {
+		test_fail(t, "open %s: %s", probe, strerror(errno));
+		return false;
+	}
+	close(fd);
+	unlink(probe);
+	return true;
+}
+
+static void check_fio(struct test *t, json_object *report, long long total_ios,
+		      bool fixedbufs)
+{
+	json_object *rings = jpath(report, "rings"), *busiest = NULL;
+	long long job_pid = -1, best = -1, buffers = 0, fixed = 0, pinned = 0;
+	long long reads_fixed = 0, pinned_all = 0, v;
+	size_t n = json_object_is_type(rings, json_type_array) ?
+		   json_object_array_length(rings) : 0;
+
+	if (!n) {
+		test_fail(t, "rings: report has none, expected fio's");
+		return;
+	}
+	/* fio's job process is the one whose ring did the IO. */
+	for (size_t i = 0; i < n; i++) {
+		json_object *ring = json_object_array_get_idx(rings, i);
+		long long act = ring_activity(ring);
+
+		test_note(t, "ring %s pid %s (%s) fd %s: register.buffers %s, fixed_io %s, pinned_io %s",
+			  jstr(jpath(ring, "ring")), jstr(jpath(ring, "pid")),
+			  json_object_get_string(jpath(ring, "comm")),
+			  jstr(jpath(ring, "fd")), jstr(jpath(ring, "register.buffers")),
+			  jstr(jpath(ring, "fixed_io")), jstr(jpath(ring, "pinned_io")));
+		if (act > best) {
+			best = act;
+			busiest = ring;
+		}
+		reads_fixed += fixed_read_ops(ring, true);
+		if (jint(jpath(ring, "pinned_io.ios"), &v))
+			pinned_all += v;
+	}
+	jint(jpath(busiest, "pid"), &job_pid);
+	for (size_t i = 0; i < n; i++) {
+		json_object *ring = json_object_array_get_idx(rings, i);
+
+		if (!is_ring_of(ring, job_pid))
+			continue;
+		if (jint(jpath(ring, "register.buffers"), &v))
+			buffers += v;
+		fixed += fixed_read_ops(ring, false);
+		if (jint(jpath(ring, "pinned_io.ios"), &v))
+			pinned += v;
+	}
+	if (fixedbufs) {
+		if (buffers != FIO_IODEPTH)
+			test_fail(t, "pid %lld: register.buffers: report %lld, expected %d (iodepth)",
+				  job_pid, buffers, FIO_IODEPTH);
+		if (fixed != total_ios)
+			test_fail(t, "pid %lld: fixed_io.READ_FIXED.ops: report %lld, fio total_ios %lld",
+				  job_pid, fixed, total_ios);
+		if (pinned != 0)
+			test_fail(t, "pid %lld: pinned_io.ios: report %lld, expected 0",
+				  job_pid, pinned);
+	} else {
+		if (reads_fixed != 0)
+			test_fail(t, "fixed_io READ ops: report %lld, expected 0 (no --fixedbufs)",
+				  reads_fixed);
+		if (pinned_all != total_ios)
+			test_fail(t, "pinned_io.ios over fio's rings: report %lld, fio total_ios %lld",
+				  pinned_all, total_ios);
+	}
+}
+
+static void run_fio(const char *name, bool fixedbufs)
+{
+	char fio[4096], dir[4096], report_path[4200], fio_out[4200], err[512];
+	json_object *report = NULL, *fio_doc = NULL;
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	long long total_ios = -1;
+	bool check_leak = false;
+	struct test t;
+	int ret;
+
+	if (!test_begin(&t, "fio/%s", name))
+		return;
+	if (!find_in_path("fio", fio, sizeof(fio))) {
+		test_skip(&t, "fio not found in PATH");
+		goto out;
+	}
+	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)) ||
+	    !odirect_works(&t, dir))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(fio_out, sizeof(fio_out), "%s/fio.json", dir);
+	add_stat_args(&a, report_path);
+	av_add(&a, "%s", fio);
+	av_add(&a, "--name=ps");
+	av_add(&a, "--ioengine=io_uring");
+	if (fixedbufs)
+		av_add(&a, "--fixedbufs");
+	av_add(&a, "--direct=1");
+	av_add(&a, "--rw=randread");
+	av_add(&a, "--bs=4k");
+	av_add(&a, "--size=16M");
+	av_add(&a, "--iodepth=%d", FIO_IODEPTH);
+	av_add(&a, "--filename=%s/fio.dat", dir);
+	av_add(&a, "--output-format=json");
+	av_add(&a, "--output=%s", fio_out);
+
+	check_leak = ps_progs_snapshot(&t, &before);
+	ret = proc_run(&p, a.v, NULL);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope", 0))
+		goto leak;
+	fio_doc = load_fio_json(fio_out, err, sizeof(err));
+	if (!fio_doc) {
+		test_fail(&t, "fio output: %s", err);
+		goto leak;
+	}
+	if (!jint(jpath(json_object_array_get_idx(jpath(fio_doc, "jobs"), 0),
+			"read.total_ios"), &total_ios) || total_ios <= 0) {
+		test_fail(&t, "fio output: jobs[0].read.total_ios missing or 0");
+		goto leak;
+	}
+	test_note(&t, "fio jobs[0].read.total_ios: %lld", total_ios);
+	report = json_load_file(report_path, err, sizeof(err));
+	if (!report) {
+		test_fail(&t, "report: %s", err);
+		goto leak;
+	}
+	expect_command_ok(&t, report, "fio");
+	check_fio(&t, report, total_ios, fixedbufs);
+	if (test_failed(&t))
+		log_json(&t, "report", report);
+leak:
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	json_object_put(report);
+	json_object_put(fio_doc);
+	id_set_free(&before);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_fio_tests(void)
+{
+	run_fio("fixedbufs", true);
+	run_fio("no_fixedbufs", false);
+}

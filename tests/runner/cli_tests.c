@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pinscope's edges: input it must refuse (exit 2, one "pinscope: " line on
+ * stderr, or {"error": …} with -j), running without the capabilities it
+ * needs, SIGINT (report and exit 0) and SIGKILL (nothing left loaded).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define TRACING_WAIT_MS	60000
+
+/* A pid that names no process now: counting down from pid_max. */
+static pid_t unused_pid(void)
+{
+	struct strbuf text = {0};
+	long pid_max = 32768;
+	char path[64];
+
+	if (!read_text_file("/proc/sys/kernel/pid_max", &text))
+		pid_max = strtol(sb_str(&text), NULL, 10);
+	sb_free(&text);
+	for (pid_t pid = (pid_t)pid_max - 1; pid > 300; pid--) {
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		if (kill(pid, 0) && errno == ESRCH && access(path, F_OK))
+			return pid;
+	}
+	return -1;
+}
+
+enum cli_arg { END = 0, ARG, PID, BACKEND };
+
+struct cli_case {
+	const char *name;
+	/* Arguments after "pinscope"; PID and BACKEND are filled in. */
+	struct { enum cli_arg kind; const char *text; } args[8];
+	bool drop_caps;
+};
+
+#define A(s)	{ ARG, s }
+#define P	{ PID, NULL }
+#define B	{ BACKEND, NULL }
+
+static const struct cli_case cli_cases[] = {
+	{ .name = "unknown_subcommand", .args = { A("frobnicate") } },
+	{ .name = "unknown_subcommand_json", .args = { A("frobnicate"), A("-j") } },
+	{ .name = "unknown_option", .args = { A("stat"), A("--no-such-option") } },
+	{ .name = "unknown_option_json", .args = { A("stat"), A("-j"), A("--no-such-option") } },
+	{ .name = "missing_pid", .args = { A("stat"), B, A("-p"), P, A("-d"), A("1") } },
+	{ .name = "missing_pid_json", .args = { A("stat"), A("-j"), B, A("-p"), P,
+				A("-d"), A("1") } },
+	{ .name = "no_command", .args = { A("stat"), A("--") } },
+	{ .name = "no_command_json", .args = { A("stat"), A("-j"), A("--") } },
+	{ .name = "no_caps", .args = { A("stat"), B, A("-d"), A("2") }, .drop_caps = true },
+	{ .name = "no_caps_json", .args = { A("stat"), A("-j"), B, A("-d"), A("2") },
+	  .drop_caps = true },
+};
+
+static bool is_json_case(const struct cli_case *c)
+{
+	const char *s = strstr(c->name, "_json");
+
+	return s && !s[5];
+}
+
+/* Text mode: exactly one stderr line, and it begins "pinscope: ". */
+static void expect_one_error_line(struct test *t, const struct proc *p)
+{
+	const char *err = sb_str(&p->err);
+	size_t len = strlen(err), lines = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += err[i] == '\n';
+	if (len && err[len - 1] != '\n')
+		lines++;
+	if (lines != 1)
+		test_fail(t, "stderr: %zu lines, expected 1", lines);
+	else if (strncmp(err, "pinscope: ", 10))
+		test_fail(t, "stderr: \"%.*s\" does not begin \"pinscope: \"",
+			  (int)strcspn(err, "\n"), err);
+}
+
+static void expect_json_error(struct test *t, const struct proc *p)
+{
+	char err[256];
+	json_object *doc = json_parse_strict(sb_str(&p->out), err, sizeof(err));
+
+	if (!p->out.len)
+		test_fail(t, "stdout: empty, expected a JSON object with key \"error\"");
+	else if (!doc)
+		test_fail(t, "stdout: %s", err);
+	else if (!json_object_is_type(doc, json_type_object))
+		test_fail(t, "stdout: %s is not a JSON object", jstr(doc));
+	else if (!json_object_object_get_ex(doc, "error", NULL))
+		test_fail(t, "stdout: %s has no key \"error\"", jstr(doc));
+	json_object_put(doc);
+}
+
+static void run_cli_case(const struct cli_case *c)
+{
+	struct proc_opts opts = { .drop_caps = c->drop_caps };
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	bool check_leak;
+	struct test t;
+	pid_t pid;
+	int ret;
+
+	if (!test_begin(&t, "cli/%s", c->name))
+		return;
+	if (access(env.pinscope, X_OK)) {
+		test_fail(&t, "pinscope not found: %s: %s", env.pinscope, strerror(errno));
+		goto out;
+	}
+	if (c->drop_caps && !env.privileged) {
+		/* Nothing to drop: the runner itself lacks them. */
+		opts.drop_caps = false;
+		test_note(&t, "runner is unprivileged; pinscope runs without the capabilities anyway");
+	}
+	av_add(&a, "%s", env.pinscope);
+	for (int i = 0; c->args[i].kind != END; i++) {
+		switch (c->args[i].kind) {
+		case ARG:
+			av_add(&a, "%s", c->args[i].text);
+			break;
+		case PID:
+			pid = unused_pid();
+			if (pid < 0) {
+				test_skip(&t, "found no unused pid");
+				goto out;
+			}
+			av_add(&a, "%d", (int)pid);
+			break;
+		case BACKEND:
+			if (env.backend)
+				av_add(&a, "--backend=%s", env.backend);
+			break;
+		case END:
+			break;
+		}
+	}
+	check_leak = ps_progs_snapshot(&t, &before);
+	ret = proc_run(&p, a.v, &opts);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	expect_exit(&t, &p, "pinscope", 2);
+	if (is_json_case(c))
+		expect_json_error(&t, &p);
+	else
+		expect_one_error_line(&t, &p);
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	id_set_free(&before);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_cli_tests(void)
+{
+	for (size_t i = 0; i < sizeof(cli_cases) / sizeof(cli_cases[0]); i++)
+		run_cli_case(&cli_cases[i]);
+}
+
+/* ---- signals ---- */
+
+static bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a)
+{
+	char what[64];
+	int ret;
+
+	if (!env.privileged) {
+		test_skip(t, "needs CAP_SYS_ADMIN (run as root) to load BPF programs");
+		return false;
+	}
+	if (access(env.pinscope, X_OK)) {
+		test_fail(t, "pinscope not found: %s: %s", env.pinscope, strerror(errno));
+		return false;
+	}
+	ret = proc_start(p, a->v, NULL);
+	if (ret) {
+		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
+		return false;
+	}
+	if (!proc_wait_line(p, "Tracing", TRACING_WAIT_MS)) {
+		test_fail(t, "no stderr line beginning \"Tracing\" (pinscope %s)",
+			  p->exited ? proc_describe(p, what, sizeof(what)) :
+				      "still silent after 60 s");
+		proc_kill(p);
+		proc_log(p, &t->log);
+		return false;
+	}
+	return true;
+}
+
+static void sigint_report(void)
+{
+	static const char *const keys[] = { "kernel", "backend", "rings",
+					    "lost_events" };
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	json_object *doc = NULL;
+	bool check_leak;
+	char err[256];
+	struct test t;
+
+	if (!test_begin(&t, "signal/sigint_report"))
+		return;
+	av_add(&a, "%s", env.pinscope);
+	av_add(&a, "stat");
+	av_add(&a, "-j");
+	av_add(&a, "-d");
+	av_add(&a, "60");
+	if (env.backend)
+		av_add(&a, "--backend=%s", env.backend);
+	check_leak = env.privileged && ps_progs_snapshot(&t, &before);
+	if (!start_tracing(&t, &p, &a))
+		goto out;
+	proc_signal(&p, SIGINT);
+	if (!proc_wait(&p, 5000)) {
+		test_fail(&t, "pinscope still running 5 s after SIGINT");
+		proc_kill(&p);
+	}
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope after SIGINT", 0))
+		goto leak;
+	doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
+	if (!doc || !json_object_is_type(doc, json_type_object)) {
+		test_fail(&t, "stdout: %s", doc ? "not a JSON object" : err);
+		goto leak;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_object_object_get_ex(doc, keys[i], NULL))
+			test_fail(&t, "report: no key \"%s\"", keys[i]);
+leak:
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	json_object_put(doc);
+	id_set_free(&before);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+static void sigkill_cleanup(void)
+{
+	struct id_set before = {0}, during = {0};
+	struct strbuf names = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+	int ret;
+
+	if (!test_begin(&t, "signal/sigkill_cleanup"))
+		return;
+	av_add(&a, "%s", env.pinscope);
+	av_add(&a, "stat");
+	av_add(&a, "-d");
+	av_add(&a, "60");
+	if (env.backend)
+		av_add(&a, "--backend=%s", env.backend);
+	if (env.privileged && !ps_progs_snapshot(&t, &before)) {
+		test_fail(&t, "cannot list BPF programs");
+		goto out;
+	}
+	if (!start_tracing(&t, &p, &a))
+		goto out;
+	/* Without ps_* programs loaded, "none left" would prove nothing. */
+	ret = bpf_ps_progs(&during, &names);
+	if (ret)
+		test_fail(&t, "listing BPF programs: %s", strerror(-ret));
+	else if (during.n <= before.n)
+		test_fail(&t, "no ps_* BPF program loaded while pinscope was tracing");
+	else
+		test_note(&t, "loaded while tracing: %s", sb_str(&names));
+	proc_signal(&p, SIGKILL);
+	proc_wait(&p, 2000);
+	proc_log(&p, &t.log);
+	expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	id_set_free(&before);
+	id_set_free(&during);
+	sb_free(&names);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_signal_tests(void)
+{
+	sigint_report();
+	sigkill_cleanup();
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * pinscope-test: the end-to-end suite. One module per job:
+ *   main.c       CLI, test bookkeeping and the PASS/FAIL/SKIP lines
+ *   util.c       string buffers, JSON loading, rm -rf
+ *   proc.c       spawning a command under a timeout, capturing its output
+ *   bpf_progs.c  which ps_* BPF programs are loaded (bpf(2) directly)
+ *   compare.c    oracle vs report, per docs/json.md
+ *   selftest.c   the comparer against crafted pairs (it must be able to fail)
+ *   cases.c      e2e tests (one per workload case) and fio tests
+ *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
+ */
+#ifndef PINSCOPE_TEST_RUNNER_H
+#define PINSCOPE_TEST_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <json-c/json.h>
+
+#define PT_DEFAULT_TIMEOUT_S	120
+
+/* ---- util.c ---- */
+
+struct strbuf {
+	char *buf;		/* always NUL-terminated once non-NULL */
+	size_t len, cap;
+};
+
+void sb_append(struct strbuf *sb, const char *data, size_t n);
+void sb_appendf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_free(struct strbuf *sb);
+const char *sb_str(const struct strbuf *sb);
+
+struct strlist {
+	char **items;
+	size_t n;
+};
+
+void sl_addf(struct strlist *sl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sl_free(struct strlist *sl);
+
+/* The whole text must be one JSON value (whitespace around it allowed). */
+json_object *json_parse_strict(const char *text, char *err, size_t errlen);
+json_object *json_load_file(const char *path, char *err, size_t errlen);
+/* Dotted lookup ("command.exit_status"); NULL when any step is missing. */
+json_object *jpath(json_object *obj, const char *dotted);
+bool jis_number(json_object *obj);
+/* Integer value of a number; false for anything else (null included). */
+bool jint(json_object *obj, long long *out);
+/* Sum of an integer at a dotted path over all elements of an array. */
+long long jsum(json_object *array, const char *dotted);
+const char *jstr(json_object *obj);	/* compact JSON text, for messages */
+
+/* An argv under construction; strings are copies, NULL-terminated. */
+struct argv_buf {
+	char *v[64];
+	int n;
+};
+
+void av_add(struct argv_buf *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void av_free(struct argv_buf *a);
+
+int rm_rf(const char *path);
+int read_text_file(const char *path, struct strbuf *out);
+/* Searches $PATH like execvp; false when not found. */
+bool find_in_path(const char *name, char *out, size_t outlen);
+
+/* ---- main.c: the environment and test bookkeeping ---- */
+
+struct env {
+	bool verbose;
+	int timeout_s;
+	const char *backend;	/* --backend NAME, or NULL */
+	const char *filter;	/* --filter SUBSTR, or NULL */
+	char bindir[3072];
+	char tmpdir[4096];	/* the private mkdtemp directory */
+	char pinscope[4096];
+	char workload[4096];
+	bool privileged;	/* may load tracing BPF programs and list them */
+};
+
+extern struct env env;
+extern volatile sig_atomic_t pt_interrupted;
+
+enum verdict { V_PASS, V_FAIL, V_SKIP };
+
+struct test {
+	char name[256];
+	enum verdict verdict;
+	char reason[1024];
+	struct strbuf log;	/* shown on failure, or always with -v */
+};
+
+/* False when --filter leaves the test out (then do not run it). */
+bool test_begin(struct test *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The first failure is the reason; later ones go to the log. */
+void test_fail(struct test *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void test_skip(struct test *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void test_note(struct test *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void test_end(struct test *t);
+bool test_failed(const struct test *t);
+
+/* A fresh directory for one test under env.tmpdir; removed by test_end. */
+int test_mkdir(struct test *t, const char *leaf, char *out, size_t outlen);
+
+/* ---- proc.c ---- */
+
+struct proc_opts {
+	int timeout_s;		/* whole-life limit; 0 = env.timeout_s */
+	bool drop_caps;		/* drop CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN */
+};
+
+struct proc {
+	pid_t pid;		/* also the process group id */
+	int out_fd, err_fd;
+	struct strbuf out, err;
+	char cmdline[1024];
+	long long deadline_ms;
+	int timeout_s;
+	int status;		/* wait status, valid once exited */
+	bool exited;
+	bool timed_out;		/* the deadline killed it */
+	size_t err_scan;	/* proc_wait_line: where to look next */
+};
+
+int proc_start(struct proc *p, char *const argv[], const struct proc_opts *o);
+/* Runs to exit (or the deadline, which kills the process group). */
+int proc_run(struct proc *p, char *const argv[], const struct proc_opts *o);
+/* True once a stderr line begins with prefix; false if the process exits
+ * or timeout_ms passes first. */
+bool proc_wait_line(struct proc *p, const char *prefix, int timeout_ms);
+/* True when the process exited within timeout_ms (-1: up to its deadline). */
+bool proc_wait(struct proc *p, int timeout_ms);
+void proc_signal(struct proc *p, int sig);
+/* Kills the whole process group and reaps the leader. */
+void proc_kill(struct proc *p);
+/* Exit code, or -1 for a signal or a timeout. */
+int proc_exit_code(const struct proc *p);
+/* "exit 2", "killed by signal 9", "timed out after 120 s" */
+const char *proc_describe(const struct proc *p, char *buf, size_t len);
+void proc_log(const struct proc *p, struct strbuf *log);
+void proc_free(struct proc *p);
+
+/* Fails the test unless p exited with code; true when it did. */
+bool expect_exit(struct test *t, const struct proc *p, const char *who,
+		 int code);
+
+/* ---- bpf_progs.c ---- */
+
+struct id_set {
+	unsigned int *ids;
+	size_t n;
+};
+
+/* Loaded BPF programs whose name begins with "ps_". 0 or -errno. */
+int bpf_ps_progs(struct id_set *out, struct strbuf *names);
+/* Fails the test if ps_* programs not in before remain after timeout_ms. */
+void expect_no_new_ps_progs(struct test *t, const struct id_set *before,
+			    int timeout_ms);
+/* Snapshot for expect_no_new_ps_progs; notes the test when it cannot list. */
+bool ps_progs_snapshot(struct test *t, struct id_set *out);
+void id_set_free(struct id_set *s);
+
+/* ---- compare.c ---- */
+
+struct cmp_result {
+	struct strlist mismatches;	/* "ring fd 3: register.pages: report 15, oracle 16" */
+	struct strlist notes;		/* things worth saying with -v */
+};
+
+/* Matches an oracle against a report; returns the number of mismatches. */
+int compare_oracle_report(json_object *oracle, json_object *report,
+			  struct cmp_result *res);
+void cmp_result_free(struct cmp_result *res);
+
+/* ---- test groups ---- */
+
+void run_selftests(void);	/* selftest.c */
+void run_cli_tests(void);	/* cli_tests.c */
+void run_signal_tests(void);	/* cli_tests.c */
+void run_e2e_tests(void);	/* cases.c */
+void run_fio_tests(void);	/* cases.c */
+
+#endif /* PINSCOPE_TEST_RUNNER_H */
