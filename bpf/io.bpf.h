@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-IO accounting of fixed-buffer requests: the hot path. One per-CPU
+ * hash update per completion; submit timestamps only when IO latency is on.
+ */
+#ifndef PS_IO_BPF_H
+#define PS_IO_BPF_H
+
+#include "maps.bpf.h"
+#include "rings.bpf.h"
+
+static __always_inline bool op_always_fixed(__u8 op)
+{
+	return op == PS_OP_READ_FIXED || op == PS_OP_WRITE_FIXED ||
+	       op == PS_OP_READV_FIXED || op == PS_OP_WRITEV_FIXED;
+}
+
+static __always_inline bool op_maybe_fixed(__u8 op)
+{
+	return op == PS_OP_SEND_ZC || op == PS_OP_SENDMSG_ZC || op == PS_OP_URING_CMD;
+}
+
+static __always_inline void count_pinned_io(struct io_kiocb *req)
+{
+	__u64 key = (__u64)req;
+	struct pinned_req *p = bpf_map_lookup_elem(&pinned_reqs, &key);
+	struct ps_pin_stats *ps;
+
+	if (!p)
+		return;
+	ps = lookup_or_init(&pin_stats, &p->ring, &zero_pin);
+	if (ps) {
+		ps->ios++;
+		ps->pages += p->pages;
+	}
+	bpf_map_delete_elem(&pinned_reqs, &key);
+	__sync_fetch_and_add(&pinned_reqs_pending, -1);
+}
+
+static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s64 res)
+{
+	__u8 op = BPF_CORE_READ(req, opcode);
+	struct ps_io_key key = {};
+	struct ps_io_stats *st;
+
+	if (!op_always_fixed(op) &&
+	    !(op_maybe_fixed(op) && ps_req_fixed_buf(req, op == PS_OP_URING_CMD))) {
+		if (pinned_reqs_pending)
+			count_pinned_io(req);
+		return;
+	}
+	key.ring = ring_id(ctx);
+	if (!key.ring)
+		return;
+	key.opcode = op;
+	key.buf_index = BPF_CORE_READ(req, buf_index);
+	st = bpf_map_lookup_elem(&io_stats, &key);
+	if (!st) {
+		if (bpf_map_update_elem(&io_stats, &key, &zero_io, BPF_NOEXIST) == -PS_E2BIG)
+			count(PS_CNT_IO_KEYS_DROPPED);
+		st = bpf_map_lookup_elem(&io_stats, &key);
+		if (!st)
+			return;
+	}
+	st->ops++;
+	if (res > 0)
+		st->bytes += res;
+	else if (res < 0)
+		st->errors++;
+	if (io_latency) {
+		__u64 rk = (__u64)req;
+		__u64 *start = bpf_map_lookup_elem(&io_start, &rk);
+
+		if (start) {
+			hist_add(PS_HIST_IO_LAT, op, bpf_ktime_get_ns() - *start);
+			bpf_map_delete_elem(&io_start, &rk);
+		}
+	}
+}
+
+static __always_inline void handle_submit(struct io_kiocb *req)
+{
+	__u8 op = BPF_CORE_READ(req, opcode);
+	__u64 key = (__u64)req, now;
+
+	if (!op_always_fixed(op) && !op_maybe_fixed(op))
+		return;
+	if (!ring_id(BPF_CORE_READ(req, ctx)))
+		return;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&io_start, &key, &now, BPF_ANY);
+}
+
+#endif /* PS_IO_BPF_H */

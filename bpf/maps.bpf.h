@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * pinscope's BPF maps, load-time knobs and the small helpers every handler
+ * uses. Counting and histograms are aggregated here; the ring buffer carries
+ * only ring creations and registration calls, never per-IO records.
+ */
+#ifndef PS_MAPS_BPF_H
+#define PS_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "compat.bpf.h"
+#include "pinscope.h"
+#include "pinscope_hist.h"
+
+/* Knobs, set by user space between open and load. */
+const volatile bool filter_tgid = false;	/* only the traced process tree */
+const volatile bool emit_events = false;	/* ring-buffer records (trace) */
+const volatile bool io_latency = false;		/* submit->complete hist (hist) */
+const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
+
+/* io_uring's kiocb completion callbacks identify its O_DIRECT requests. */
+extern const void io_complete_rw __ksym __weak;
+extern const void io_complete_rw_iopoll __ksym __weak;
+
+__u32 next_ring_id = 0;
+__u64 pinned_reqs_pending = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PS_MAX_TRACED_TGIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+/*
+ * io_ring_ctx address -> ring id. Internal to the BPF side: a freed ring's
+ * address may be reused by a new ring, which then gets a new id.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_MAX_RINGS);
+	__type(key, __u64);
+	__type(value, __u32);
+} ring_ids SEC(".maps");
+
+/* Ring id -> what we know of the ring; kept after the ring is gone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PS_MAX_RINGS);
+	__type(key, __u32);
+	__type(value, struct ps_ring);
+} rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * PS_MAX_RINGS);
+	__type(key, struct ps_reg_key);
+	__type(value, struct ps_reg_stats);
+} reg_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * PS_MAX_RINGS);
+	__type(key, struct ps_reg_err_key);
+	__type(value, __u64);
+} reg_errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PS_MAX_IO_KEYS);
+	__type(key, struct ps_io_key);
+	__type(value, struct ps_io_stats);
+} io_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, PS_MAX_RINGS);
+	__type(key, __u32);
+	__type(value, struct ps_pin_stats);
+} pin_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PS_MAX_TRACED_TGIDS);
+	__type(key, __u32);
+	__type(value, struct ps_proc_stats);
+} proc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct ps_hist_key);
+	__type(value, struct ps_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* An io_uring_register(2) call in flight, by thread. */
+struct reg_call {
+	__u64 start_ns;
+	__u64 end_ns;		/* when the io_uring_register tracepoint fired */
+	void *ctx;		/* from the tracepoint (trusted) */
+	void *fd_ctx;		/* resolved from the fd at entry (candidate) */
+	void *src_ctx;		/* clone source, resolved from src_fd */
+	__s32 fd;
+	__u32 opcode;
+	__u32 nr_args;
+	__u32 first_slot;	/* update / clone: first table slot written */
+	__u32 nr_slots;		/* update / clone: slots written, 0 = whole */
+	__u32 src_first;	/* clone: first source slot */
+	__u32 src_fd;
+	bool tp_seen;
+	bool pre_valid;		/* pre holds the table an unregister drops */
+	struct ps_table_sum pre;
+	struct ps_table_sum sum;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct reg_call);
+} reg_calls SEC(".maps");
+
+/* io_uring requests whose O_DIRECT pinned user pages, until they complete. */
+struct pinned_req {
+	__u32 ring;
+	__u32 pad;
+	__u64 pages;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct pinned_req);
+} pinned_reqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} io_start SEC(".maps");
+
+static const struct ps_hist zero_hist;
+static const struct ps_reg_stats zero_reg;
+static const struct ps_io_stats zero_io;
+static const struct ps_pin_stats zero_pin;
+static const struct ps_proc_stats zero_proc;
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/* Look up a key, inserting the zero value first when it is missing. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline bool tgid_traced(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return !filter_tgid || bpf_map_lookup_elem(&traced, &tgid);
+}
+
+static __always_inline void hist_add(__u32 kind, __u32 op, __u64 value)
+{
+	struct ps_hist_key key = { .kind = kind, .op = op };
+	struct ps_hist *h = lookup_or_init(&hists, &key, &zero_hist);
+	__u32 slot = ps_log2_slot(value);
+
+	if (h && slot < PS_HIST_SLOTS)
+		__sync_fetch_and_add(&h->slots[slot], 1);
+}
+
+static __always_inline __u64 span_pages(__u64 addr, __u64 len)
+{
+	if (!len)
+		return 0;
+	return ((addr + len + PS_PAGE_SIZE - 1) >> PS_PAGE_SHIFT) - (addr >> PS_PAGE_SHIFT);
+}
+
+#endif /* PS_MAPS_BPF_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-IO page pinning: O_DIRECT on user memory (iomap), attributed to the
+ * io_uring request that issued it or to the process, and pinned bios.
+ */
+#ifndef PS_PINNING_BPF_H
+#define PS_PINNING_BPF_H
+
+#include "maps.bpf.h"
+#include "rings.bpf.h"
+
+struct iov_walk {
+	const struct iovec *iov;
+	__u64 skip;		/* iov_offset into the first segment */
+	__u64 left;		/* bytes of the request still to place */
+	__u64 pages;
+};
+
+static long iov_seg_pages(__u32 i, struct iov_walk *w)
+{
+	struct iovec seg = {};
+	__u64 base, len;
+
+	if (!w->left)
+		return 1;
+	bpf_probe_read_kernel(&seg, sizeof(seg), w->iov + i);
+	base = (__u64)seg.iov_base + w->skip;
+	len = seg.iov_len > w->skip ? seg.iov_len - w->skip : 0;
+	w->skip = 0;
+	if (len > w->left)
+		len = w->left;
+	w->pages += span_pages(base, len);
+	w->left -= len;
+	return 0;
+}
+
+/* 4 KiB pages of user memory an iterator covers; 0 if it is not user memory. */
+static __always_inline __u64 iter_user_pages(struct iov_iter *it)
+{
+	__u8 type = BPF_CORE_READ(it, iter_type);
+	__u64 off = BPF_CORE_READ(it, iov_offset);
+	__u64 cnt = BPF_CORE_READ(it, count);
+
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
+	    type == bpf_core_enum_value(enum iter_type, ITER_UBUF))
+		return span_pages((__u64)BPF_CORE_READ(it, ubuf) + off, cnt);
+	if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
+		struct iov_walk w = { .iov = ps_iter_iov(it), .skip = off, .left = cnt };
+		__u32 segs = BPF_CORE_READ(it, nr_segs);
+
+		bpf_loop(segs > 1024 ? 1024 : segs, iov_seg_pages, &w, 0);
+		return w.pages;
+	}
+	return 0;
+}
+
+static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter *iter)
+{
+	void *done = BPF_CORE_READ(iocb, ki_complete);
+	__u64 pages = iter_user_pages(iter);
+
+	if (!pages)
+		return;	/* a registered buffer (bvec) or kernel memory */
+	if (done && (done == &io_complete_rw || done == &io_complete_rw_iopoll)) {
+		/* the kiocb is the first member of the request's command data */
+		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
+		struct pinned_req p = { .ring = ring_id(BPF_CORE_READ(req, ctx)) };
+		__u64 key = (__u64)req;
+
+		if (!p.ring)
+			return;
+		p.pages = pages;
+		/* a retried request overwrites its entry: it counts once */
+		if (bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_NOEXIST) == 0)
+			__sync_fetch_and_add(&pinned_reqs_pending, 1);
+		else
+			bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_EXIST);
+		return;
+	}
+	if (!tgid_traced())
+		return;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ps_proc_stats *ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
+
+	if (!ps)
+		return;
+	__sync_fetch_and_add(&ps->dio_ios, 1);
+	__sync_fetch_and_add(&ps->dio_pages, pages);
+	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+}
+
+#endif /* PS_PINNING_BPF_H */

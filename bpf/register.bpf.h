@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * io_uring_register(2) for buffers: entry (arguments, start time), the
+ * io_uring_register tracepoint (the ring and its table after the call) and
+ * exit (latency, result, aggregation, the trace record).
+ */
+#ifndef PS_REGISTER_BPF_H
+#define PS_REGISTER_BPF_H
+
+#include "maps.bpf.h"
+#include "rings.bpf.h"
+#include "table.bpf.h"
+
+static __always_inline bool is_buffer_opcode(__u32 op)
+{
+	return op == PS_REG_BUFFERS || op == PS_UNREG_BUFFERS || op == PS_REG_BUFFERS2 ||
+	       op == PS_REG_BUFFERS_UPDATE || op == PS_REG_CLONE_BUFFERS;
+}
+
+/* uapi argument layouts (stable ABI; pad fields of older kernels read as 0) */
+struct ps_rsrc_update2 { __u32 offset, resv; __u64 data, tags; __u32 nr, resv2; };
+struct ps_clone_args { __u32 src_fd, flags, src_off, dst_off, nr, pad[3]; };
+#define PS_CLONE_SRC_REGISTERED	1
+
+static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void *arg,
+						  __u32 nr_args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 opcode = opcode_raw & ~PS_REG_USE_REGISTERED_RING;
+	bool registered = opcode_raw & PS_REG_USE_REGISTERED_RING;
+	struct reg_call *call;
+	struct reg_call init = {};
+
+	if (!is_buffer_opcode(opcode) || !tgid_traced())
+		return;
+	bpf_map_update_elem(&reg_calls, &tid, &init, BPF_ANY);
+	call = bpf_map_lookup_elem(&reg_calls, &tid);
+	if (!call)
+		return;
+	call->fd = fd;
+	call->opcode = opcode;
+	call->nr_args = nr_args;
+	call->fd_ctx = ps_fd_ring_ctx(fd, registered);
+
+	if (opcode == PS_REG_BUFFERS_UPDATE) {
+		struct ps_rsrc_update2 up = {};
+
+		bpf_probe_read_user(&up, sizeof(up), arg);
+		call->first_slot = up.offset;
+		call->nr_slots = up.nr;
+	} else if (opcode == PS_REG_CLONE_BUFFERS) {
+		struct ps_clone_args ca = {};
+
+		bpf_probe_read_user(&ca, sizeof(ca), arg);
+		call->src_fd = ca.src_fd;
+		call->first_slot = ca.dst_off;
+		call->src_first = ca.src_off;
+		call->nr_slots = ca.nr;
+		call->src_ctx = ps_fd_ring_ctx(ca.src_fd, ca.flags & PS_CLONE_SRC_REGISTERED);
+	} else if (opcode == PS_UNREG_BUFFERS && call->fd_ctx) {
+		/* the table is gone once the tracepoint fires: sum it now */
+		struct walk_ctx w = {};
+
+		table_walk(&w, call->fd_ctx, 0, 0, 0, false);
+		call->pre = w.sum;
+		call->pre_valid = true;
+	}
+	/* last, so the walks above are not part of the latency */
+	call->start_ns = bpf_ktime_get_ns();
+}
+
+/* The table after the call; runs while the ring's lock is still held. */
+static __always_inline void handle_register_done(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	struct walk_ctx w = {};
+
+	if (!call)
+		return;
+	call->end_ns = bpf_ktime_get_ns();
+	call->tp_seen = true;
+	call->ctx = ctx;
+	if (ret < 0)
+		return;
+	switch (call->opcode) {
+	case PS_REG_BUFFERS:
+	case PS_REG_BUFFERS2:
+		table_walk(&w, ctx, 0, 0, call->opcode, true);
+		break;
+	case PS_REG_BUFFERS_UPDATE:
+		table_walk(&w, ctx, call->first_slot, call->nr_slots, call->opcode, true);
+		break;
+	case PS_REG_CLONE_BUFFERS: {
+		__u32 nr = call->nr_slots;
+
+		if (call->src_ctx) {
+			ps_table_ref(call->src_ctx, &w.src);
+			w.src_first = call->src_first;
+			if (!nr)	/* nr 0 clones the whole source table */
+				nr = w.src.nr;
+		}
+		table_walk(&w, ctx, call->first_slot, nr, call->opcode, false);
+		break;
+	}
+	case PS_UNREG_BUFFERS:
+		if (call->fd_ctx != ctx)
+			call->pre_valid = false;
+		w.sum = call->pre;
+		break;
+	}
+	call->sum = w.sum;
+}
+
+static __always_inline void sum_add(struct ps_table_sum *dst, const struct ps_table_sum *s)
+{
+	__sync_fetch_and_add(&dst->slots, s->slots);
+	__sync_fetch_and_add(&dst->buffers, s->buffers);
+	__sync_fetch_and_add(&dst->bytes, s->bytes);
+	__sync_fetch_and_add(&dst->pages, s->pages);
+	__sync_fetch_and_add(&dst->bvecs, s->bvecs);
+	__sync_fetch_and_add(&dst->huge_buffers, s->huge_buffers);
+	__sync_fetch_and_add(&dst->acct_pages, s->acct_pages);
+	__sync_fetch_and_add(&dst->shared, s->shared);
+}
+
+static __always_inline void emit_register(struct reg_call *call, __u32 ring,
+					  __u32 src_ring, long ret, __u64 lat)
+{
+	struct ps_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PS_CNT_LOST_EVENTS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = PS_EV_REGISTER;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ring = ring;
+	e->ts_ns = call->start_ns;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->fd = call->fd;
+	e->opcode = call->opcode;
+	e->ret = ret;
+	e->lat_ns = lat;
+	e->src_ring = src_ring;
+	e->nr_args = call->nr_args;
+	e->sum = call->sum;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void handle_register_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	struct ps_reg_key key = {};
+	struct ps_reg_stats *st;
+	__u32 ring = 0;
+	__u64 end, lat;
+
+	if (!call)
+		return;
+	end = call->tp_seen ? call->end_ns : bpf_ktime_get_ns();
+	lat = end - call->start_ns;
+	if (call->tp_seen) {
+		ring = ring_id(call->ctx);
+	} else if (call->fd_ctx) {
+		/* failed before the ring was reached: only a ring we know */
+		__u64 k = (__u64)call->fd_ctx;
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
+
+		ring = id ? *id : 0;
+	}
+	if (!ring)
+		goto out;
+	key.ring = ring;
+	key.opcode = call->opcode;
+	if (call->opcode == PS_REG_CLONE_BUFFERS && ret >= 0)
+		key.src_ring = ring_id(call->src_ctx);
+	st = lookup_or_init(&reg_stats, &key, &zero_reg);
+	if (!st)
+		goto out;
+	__sync_fetch_and_add(&st->calls, 1);
+	__sync_fetch_and_add(&st->lat_total_ns, lat);
+	/* min/max may race between threads of one ring; both stay plausible */
+	if (!st->lat_min_ns || lat < st->lat_min_ns)
+		st->lat_min_ns = lat;
+	if (lat > st->lat_max_ns)
+		st->lat_max_ns = lat;
+	if (ret < 0) {
+		struct ps_reg_err_key ek = { .ring = ring, .opcode = call->opcode, .err = -ret };
+		__u64 *n;
+
+		__sync_fetch_and_add(&st->failures, 1);
+		n = lookup_or_init(&reg_errors, &ek, &zero_reg.calls);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	} else {
+		if (call->opcode == PS_UNREG_BUFFERS && !call->pre_valid)
+			__builtin_memset(&call->sum, 0, sizeof(call->sum));
+		sum_add(&st->sum, &call->sum);
+	}
+	hist_add(PS_HIST_REG_LAT, call->opcode, lat);
+	if (emit_events)
+		emit_register(call, ring, key.src_ring, ret, lat);
+out:
+	bpf_map_delete_elem(&reg_calls, &tid);
+}
+
+#endif /* PS_REGISTER_BPF_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Ring identity: io_ring_ctx address -> pinscope ring id (1, 2, …), and
+ * what is known of each ring. Rings met after their creation are adopted.
+ */
+#ifndef PS_RINGS_BPF_H
+#define PS_RINGS_BPF_H
+
+#include "maps.bpf.h"
+
+static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 update_flags,
+				      __u32 sq_entries, __u32 cq_entries)
+{
+	__u64 key = (__u64)ctx;
+	struct ps_ring r = {};
+
+	r.id = __sync_fetch_and_add(&next_ring_id, 1) + 1;
+	if (bpf_map_update_elem(&ring_ids, &key, &r.id, update_flags)) {
+		/* NOEXIST lost a race: another CPU adopted the ring first */
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &key);
+
+		return id ? *id : 0;
+	}
+	r.pid = bpf_get_current_pid_tgid() >> 32;
+	r.fd = fd;
+	r.origin = origin;
+	r.setup_flags = ps_ctx_setup_flags(ctx);
+	r.region_pages = ps_ctx_region_pages(ctx);
+	r.sq_entries = sq_entries;
+	r.cq_entries = cq_entries;
+	r.created_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(r.comm, sizeof(r.comm));
+	if (bpf_map_update_elem(&rings, &r.id, &r, BPF_NOEXIST)) {
+		count(PS_CNT_RINGS_DROPPED);
+		bpf_map_delete_elem(&ring_ids, &key);
+		return 0;
+	}
+	return r.id;
+}
+
+/* The id of ctx's ring (0: not traced); a ring first met after its creation is adopted. */
+static __always_inline __u32 ring_id(void *ctx)
+{
+	__u64 key = (__u64)ctx;
+	__u32 *id;
+
+	if (!ctx)
+		return 0;
+	id = bpf_map_lookup_elem(&ring_ids, &key);
+	if (id)
+		return *id;
+	if (!tgid_traced())
+		return 0;
+	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST, 0, 0);
+}
+
+static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entries,
+					       __u32 cq_entries)
+{
+	struct ps_ring *r;
+	__u32 id;
+
+	if (!tgid_traced())
+		return;
+	/* BPF_ANY: a new ring may reuse a freed ring's address */
+	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries);
+	if (!id || !emit_events)
+		return;
+	r = bpf_map_lookup_elem(&rings, &id);
+	if (!r)
+		return;
+	struct ps_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PS_CNT_LOST_EVENTS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = PS_EV_RING_CREATE;
+	e->pid = r->pid;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ring = r->id;
+	e->ts_ns = r->created_ns;
+	e->fd = fd;
+	e->opcode = r->setup_flags;
+	__builtin_memcpy(e->comm, r->comm, sizeof(e->comm));
+	e->ring_info = *r;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif /* PS_RINGS_BPF_H */

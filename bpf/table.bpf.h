@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Summing a ring's registered-buffer table: slots, buffers, bytes, pages,
+ * huge-page coalescing, accounted pages and buffers shared with a clone source.
+ */
+#ifndef PS_TABLE_BPF_H
+#define PS_TABLE_BPF_H
+
+#include "maps.bpf.h"
+
+struct walk_ctx {
+	struct ps_table_ref dst;
+	struct ps_table_ref src;	/* clone: the source table, else base NULL */
+	__u32 first;
+	__u32 src_first;
+	__u32 hist_op;
+	bool hist;
+	struct ps_table_sum sum;
+};
+
+static long walk_slot(__u32 i, struct walk_ctx *w)
+{
+	struct io_mapped_ubuf *imu;
+	__u64 ubuf, len;
+
+	if (w->first + i >= w->dst.nr)
+		return 1;
+	w->sum.slots++;
+	imu = ps_table_imu(&w->dst, w->first + i);
+	if (!imu)
+		return 0;
+	ubuf = BPF_CORE_READ(imu, ubuf);
+	len = ps_imu_len(imu);
+	w->sum.buffers++;
+	w->sum.bytes += len;
+	w->sum.pages += span_pages(ubuf, len);
+	w->sum.bvecs += BPF_CORE_READ(imu, nr_bvecs);
+	if (ps_imu_folio_shift(imu) > PS_PAGE_SHIFT)
+		w->sum.huge_buffers++;
+	/*
+	 * A clone shares the source's io_mapped_ubuf instead of pinning anew;
+	 * the pages it accounts were charged once, by the source's registration.
+	 */
+	if (w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu)
+		w->sum.shared++;
+	else
+		w->sum.acct_pages += ps_imu_acct_pages(imu);
+	if (w->hist)
+		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
+	return 0;
+}
+
+static __always_inline void table_walk(struct walk_ctx *w, void *ctx, __u32 first,
+				       __u32 nr, __u32 hist_op, bool hist)
+{
+	ps_table_ref(ctx, &w->dst);
+	w->first = first;
+	w->hist_op = hist_op;
+	w->hist = hist;
+	if (!nr)
+		nr = w->dst.nr > first ? w->dst.nr - first : 0;
+	if (nr > PS_MAX_REG_BUFFERS)
+		nr = PS_MAX_REG_BUFFERS;
+	bpf_loop(nr, walk_slot, w, 0);
+}
+
+#endif /* PS_TABLE_BPF_H */
