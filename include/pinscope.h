@@ -13,7 +13,7 @@
 #endif
 
 #define PS_COMM_LEN		16
-#define PS_MAX_RINGS		4096
+#define PS_MAX_RINGS		16384
 #define PS_MAX_TRACED_TGIDS	4096
 #define PS_MAX_IO_KEYS		(64 * 1024)
 #define PS_HIST_SLOTS		48	/* log2 buckets: 2^47 ns is ~39 hours */

@@ -34,6 +34,8 @@ int cmd_hist(struct env *env)
 		.filter_pids = env->pid || env->cmd,
 		.io_latency = true,
 		.backend = env->backend,
+		.registration_only = env->registration_only,
+		.bpf_stats = env->bpf_stats,
 	};
 	struct session s;
 	int err;

@@ -41,6 +41,8 @@ int cmd_stat(struct env *env)
 		.filter_pids = env->pid || env->cmd,
 		.io_latency = env->hist,
 		.backend = env->backend,
+		.registration_only = env->registration_only,
+		.bpf_stats = env->bpf_stats,
 	};
 	struct session s;
 	int err;

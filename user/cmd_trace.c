@@ -111,6 +111,8 @@ int cmd_trace(struct env *env)
 		.filter_pids = env->pid || env->cmd,
 		.events = true,
 		.backend = env->backend,
+		.registration_only = env->registration_only,
+		.bpf_stats = env->bpf_stats,
 	};
 	struct trace_state st = {};
 	struct session s;

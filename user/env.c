@@ -17,6 +17,8 @@ static const struct option long_opts[] = {
 	{ "backend",  required_argument, NULL, 'b' },
 	{ "top",      required_argument, NULL, 't' },
 	{ "hist",     no_argument,       NULL, 'H' },
+	{ "registration-only", no_argument, NULL, 'R' },
+	{ "bpf-stats", no_argument,      NULL, 'S' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -83,6 +85,8 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 		case 'o': env->output = optarg; break;
 		case 'b': env->backend = optarg; break;
 		case 'H': env->hist = true; break;
+		case 'R': env->registration_only = true; break;
+		case 'S': env->bpf_stats = true; break;
 		case 'h': *help = true; return 0;
 		case 'p':
 			if (parse_int("-p", optarg, 1, INT_MAX, &v))

@@ -41,6 +41,8 @@ static void usage(FILE *out)
 		"  -t, --top N         buffer indexes listed per ring in text (10)\n"
 		"  -b, --backend NAME  auto (default) or tracepoint\n"
 		"  -H, --hist          stat: histograms after the report (stat only)\n"
+		"  --registration-only no per-IO hooks: zero cost per IO, registrations only\n"
+		"  --bpf-stats         BPF run-time statistics: what each program costs\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
 		"\nExit status: 0 success, 2 could not run (usage, privileges, kernel).\n");
 }

@@ -141,6 +141,22 @@ json_object *render_header_json(const struct report *r)
 	add_u64(o, "lost_events", r->counters[PS_CNT_LOST_EVENTS]);
 	add_u64(o, "rings_dropped", r->counters[PS_CNT_RINGS_DROPPED]);
 	add_u64(o, "io_keys_dropped", r->counters[PS_CNT_IO_KEYS_DROPPED]);
+	if (r->nr_progs) {
+		json_object *progs = json_object_new_array();
+
+		for (size_t i = 0; i < r->nr_progs; i++) {
+			const struct prog_stat *ps = &r->progs[i];
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "name", json_object_new_string(ps->name));
+			json_object_object_add(p, "attach", json_object_new_string(ps->attach));
+			add_u64(p, "run_cnt", ps->run_cnt);
+			add_u64(p, "run_time_ns", ps->run_time_ns);
+			add_u64(p, "ns_per_run", ps->run_cnt ? ps->run_time_ns / ps->run_cnt : 0);
+			json_object_array_add(progs, p);
+		}
+		json_object_object_add(o, "bpf_stats", progs);
+	}
 	return o;
 }
 

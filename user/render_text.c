@@ -135,6 +135,17 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 			(unsigned long long)p->st.dio_ios, (unsigned long long)p->st.dio_pages,
 			(unsigned long long)p->st.pinned_bios);
 	}
+	if (r->nr_progs) {
+		/* the statistics themselves add ~20 ns to every run they time */
+		fprintf(out, "\nBPF program cost (run-time statistics add ~20ns each):\n");
+		fprintf(out, "  %-16s %-42s %10s %8s\n", "program", "attach", "runs", "ns/run");
+		for (size_t i = 0; i < r->nr_progs; i++) {
+			const struct prog_stat *ps = &r->progs[i];
+
+			fprintf(out, "  %-16s %-42s %10llu %8llu\n", ps->name, ps->attach,
+				ps->run_cnt, ps->run_cnt ? ps->run_time_ns / ps->run_cnt : 0);
+		}
+	}
 	fprintf(out, "\nlost events: %llu\n", (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
 	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
 		fprintf(out, "tables full: %llu rings and %llu IO keys not counted\n",

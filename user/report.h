@@ -91,6 +91,8 @@ struct report {
 	struct hist_report *hists;
 	size_t nr_hists;
 	uint64_t counters[PS_CNT_MAX];
+	struct prog_stat progs[16];	/* --bpf-stats */
+	size_t nr_progs;
 };
 
 enum reg_kind reg_kind_of(uint32_t opcode);

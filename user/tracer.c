@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -17,6 +18,7 @@ struct tracer {
 	tracer_event_fn on_event;
 	void *cookie;
 	bool acct_pages_known;
+	int stats_fd;		/* BPF_ENABLE_STATS: stats on while open */
 	struct tracer_hook hooks[MAX_HOOKS];
 	size_t nr_hooks;
 };
@@ -62,6 +64,15 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_bio_queue,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
+	if (o->registration_only) {
+		/* users who cannot pay any per-IO cost keep registrations only */
+		bpf_program__set_autoload(s->progs.ps_complete, false);
+		bpf_program__set_autoload(s->progs.ps_complete_old, false);
+		bpf_program__set_autoload(s->progs.ps_submit, false);
+		bpf_program__set_autoload(s->progs.ps_submit_old, false);
+		bpf_program__set_autoload(s->progs.ps_dio_begin, false);
+		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
+	}
 
 	s->rodata->filter_tgid = o->filter_pids;
 	s->rodata->emit_events = o->events;
@@ -127,6 +138,7 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->stats_fd = -1;
 	t->skel = pinscope_bpf__open();
 	if (!t->skel) {
 		e = -errno;
@@ -155,6 +167,14 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 			goto fail;
 		}
 	}
+	if (o->bpf_stats) {
+		t->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (t->stats_fd < 0) {
+			e = -errno;
+			set_err(err, errlen, "%s: %s", "enabling BPF run-time statistics", -e);
+			goto fail;
+		}
+	}
 	record_hooks(t);
 	*out = t;
 	return 0;
@@ -167,6 +187,8 @@ void tracer_free(struct tracer *t)
 {
 	if (!t)
 		return;
+	if (t->stats_fd >= 0)
+		close(t->stats_fd);
 	ring_buffer__free(t->rb);
 	pinscope_bpf__destroy(t->skel);
 	free(t);
@@ -212,6 +234,29 @@ size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks)
 bool tracer_acct_pages_known(const struct tracer *t)
 {
 	return t->acct_pages_known;
+}
+
+size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t max)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	if (t->stats_fd < 0)
+		return 0;
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (n == max || bpf_program__fd(prog) < 0 ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		out[n].name = bpf_program__name(prog);
+		out[n].attach = bpf_program__section_name(prog);
+		out[n].run_cnt = info.run_cnt;
+		out[n].run_time_ns = info.run_time_ns;
+		n++;
+	}
+	return n;
 }
 
 struct pinscope_bpf *tracer_skel(struct tracer *t)

@@ -17,6 +17,16 @@ struct tracer_opts {
 	bool events;		/* ring-buffer records for `trace` */
 	bool io_latency;	/* submit -> complete histograms for `hist` */
 	const char *backend;	/* NULL/"auto" or a backend name */
+	bool registration_only;	/* leave every per-IO program unloaded */
+	bool bpf_stats;		/* kernel run-time statistics while tracing */
+};
+
+/* What one loaded program cost, from BPF_ENABLE_STATS. */
+struct prog_stat {
+	const char *name;
+	const char *attach;
+	unsigned long long run_cnt;
+	unsigned long long run_time_ns;
 };
 
 /* One attach point used for a measurement, e.g. {"fixed_io", "tp_btf/io_uring_complete"}. */
@@ -44,6 +54,8 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 const char *tracer_backend(const struct tracer *t);
 size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks);
 bool tracer_acct_pages_known(const struct tracer *t);
+/* Fills up to max entries; returns how many, 0 when stats are off. */
+size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t max);
 /* The skeleton, for collect.c: maps are read there. */
 struct pinscope_bpf *tracer_skel(struct tracer *t);
 

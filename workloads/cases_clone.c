@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * IORING_REGISTER_CLONE_BUFFERS: a ring takes another ring's registered
+ * buffers without pinning (or charging) them again.
+ *
+ * Each case first makes the same clone call on a scratch ring from itself:
+ * a kernel that knows the call (and its arguments) answers ENXIO, "source
+ * has no buffers"; one that does not answers EINVAL, and the case skips.
+ * The scratch ring stays in the oracle with that one failed call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "buffers.h"
+#include "cases.h"
+#include "io.h"
+#include "regs.h"
+#include "uring_compat.h"
+
+#define KiB 1024
+
+static enum case_result clone_probe(struct wctx *c, __u32 flags, __u32 src_off,
+				    __u32 dst_off, __u32 nr)
+{
+	struct ws_ring *scratch = ring_new(c, 4, 0);
+	int ret;
+
+	if (!scratch)
+		return CASE_FAILED;
+	ret = reg_clone(scratch->rec, scratch->rec, flags, src_off, dst_off, nr);
+	if (ret == -EINVAL)
+		return case_skip(c, "IORING_REGISTER_CLONE_BUFFERS (flags 0x%x, src_off %u, dst_off %u, nr %u) on a scratch ring: EINVAL",
+				 flags, src_off, dst_off, nr);
+	if (ret >= 0)
+		return case_fail(c, "clone probe on an empty ring succeeded");
+	return CASE_OK;
+}
+
+/* nr buffers of (i + 1) * unit bytes, back to back in one mapping. */
+static char *make_buffers(struct wctx *c, struct iovec *iov, unsigned int nr,
+			  size_t unit)
+{
+	size_t total = unit * nr * (nr + 1) / 2, at = 0;
+	char *base = buf_map(c, total);
+
+	if (!base)
+		return NULL;
+	for (unsigned int i = 0; i < nr; i++) {
+		iov[i].iov_base = base + at;
+		iov[i].iov_len = (i + 1) * unit;
+		at += iov[i].iov_len;
+	}
+	return base;
+}
+
+/*
+ * Write each listed slot's whole buffer to the file, clear it, read it back
+ * through the same slot, compare: proves the slot holds that buffer.
+ */
+static enum case_result round_trip(struct wctx *c, struct ws_ring *r, int fd,
+				   const struct iovec *iov, const int *slots,
+				   unsigned int nr, unsigned int seed)
+{
+	struct ws_io ios[8] = {0};
+	char copy[8][32 * KiB];
+	__u64 off = 0;
+	enum case_result res;
+
+	if (nr > 8)
+		return case_fail(c, "round_trip takes at most 8 slots");
+
+	for (unsigned int i = 0; i < nr; i++) {
+		const struct iovec *v = &iov[i];
+
+		buf_fill(v->iov_base, v->iov_len, seed + i);
+		memcpy(copy[i], v->iov_base, v->iov_len);
+		ios[i] = (struct ws_io){ .opcode = IORING_OP_WRITE_FIXED,
+			.fd = fd, .addr = v->iov_base,
+			.len = (unsigned int)v->iov_len, .off = off,
+			.buf_index = slots[i] };
+		off += v->iov_len;
+	}
+	res = io_run(c, r, ios, nr);
+	if (res != CASE_OK)
+		return res;
+	for (unsigned int i = 0; i < nr; i++) {
+		memset(iov[i].iov_base, 0, iov[i].iov_len);
+		ios[i].opcode = IORING_OP_READ_FIXED;
+	}
+	res = io_run(c, r, ios, nr);
+	if (res != CASE_OK)
+		return res;
+	for (unsigned int i = 0; i < nr; i++)
+		if (memcmp(iov[i].iov_base, copy[i], iov[i].iov_len))
+			return case_fail(c, "slot %d read back wrong data",
+					 slots[i]);
+	return CASE_OK;
+}
+
+struct clone_setup {
+	struct ws_ring *src, *dst;
+	int fd;
+};
+
+static enum case_result setup(struct wctx *c, struct clone_setup *s,
+			      __u32 flags, __u32 src_off, __u32 dst_off,
+			      __u32 nr, const struct iovec *src_iov,
+			      unsigned int src_nr)
+{
+	char path[512];
+	enum case_result res = clone_probe(c, flags, src_off, dst_off, nr);
+	int ret;
+
+	if (res != CASE_OK)
+		return res;
+	s->src = ring_new(c, 8, 0);
+	s->dst = s->src ? ring_new(c, 8, 0) : NULL;
+	if (!s->dst)
+		return CASE_FAILED;
+	s->fd = data_file_open(c, O_DIRECT, path, sizeof(path));
+	if (s->fd < 0)
+		return CASE_FAILED;
+	ret = reg_buffers(s->src->rec, src_iov, src_nr);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on the source: %s",
+				 strerror(-ret));
+	return CASE_OK;
+}
+
+enum case_result case_clone_whole(struct wctx *c)
+{
+	static const int all[8] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	static const int last[1] = { 7 };
+	struct clone_setup s;
+	struct iovec iov[8];
+	enum case_result res;
+	int ret;
+
+	if (!make_buffers(c, iov, 8, 4 * KiB))
+		return CASE_FAILED;
+	res = setup(c, &s, 0, 0, 0, 0, iov, 8);
+	if (res != CASE_OK)
+		return res;
+	ret = reg_clone(s.dst->rec, s.src->rec, 0, 0, 0, 0);
+	if (ret)
+		return case_fail(c, "CLONE_BUFFERS: %s", strerror(-ret));
+	res = round_trip(c, s.dst, s.fd, iov, all, 8, 20);
+	/* The source still works too, with its own counts. */
+	if (res == CASE_OK)
+		res = round_trip(c, s.src, s.fd, &iov[7], last, 1, 30);
+	return res;
+}
+
+enum case_result case_clone_partial(struct wctx *c)
+{
+	static const int slots[3] = { 1, 2, 3 };
+	struct clone_setup s;
+	struct iovec iov[6];
+	enum case_result res;
+	int ret;
+
+	if (!make_buffers(c, iov, 6, 4 * KiB))
+		return CASE_FAILED;
+	res = setup(c, &s, 0, 2, 1, 3, iov, 6);
+	if (res != CASE_OK)
+		return res;
+	ret = reg_clone(s.dst->rec, s.src->rec, 0, 2, 1, 3);
+	if (ret)
+		return case_fail(c, "CLONE_BUFFERS src_off 2 dst_off 1 nr 3: %s",
+				 strerror(-ret));
+	/* Destination slots 1..3 hold source buffers 2..4. */
+	return round_trip(c, s.dst, s.fd, &iov[2], slots, 3, 40);
+}
+
+enum case_result case_clone_replace(struct wctx *c)
+{
+	static const int slots[3] = { 0, 1, 2 };
+	struct iovec src_iov[4], dst_iov[3], now[3];
+	struct clone_setup s;
+	enum case_result res;
+	int ret;
+
+	if (!make_buffers(c, src_iov, 4, 8 * KiB) ||
+	    !make_buffers(c, dst_iov, 3, 4 * KiB))
+		return CASE_FAILED;
+	res = setup(c, &s, UC_REGISTER_DST_REPLACE, 1, 1, 2, src_iov, 4);
+	if (res != CASE_OK)
+		return res;
+	ret = reg_buffers(s.dst->rec, dst_iov, 3);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on the destination: %s",
+				 strerror(-ret));
+	ret = reg_clone(s.dst->rec, s.src->rec, UC_REGISTER_DST_REPLACE, 1, 1, 2);
+	if (ret)
+		return case_fail(c, "CLONE_BUFFERS DST_REPLACE: %s",
+				 strerror(-ret));
+	/* Slot 0 keeps its own buffer; slots 1, 2 now hold source 1, 2. */
+	now[0] = dst_iov[0];
+	now[1] = src_iov[1];
+	now[2] = src_iov[2];
+	return round_trip(c, s.dst, s.fd, now, slots, 3, 50);
+}
+
+enum case_result case_clone_busy(struct wctx *c)
+{
+	struct iovec src_iov[2], dst_iov[2];
+	struct clone_setup s;
+	enum case_result res;
+	int ret;
+
+	if (!make_buffers(c, src_iov, 2, 8 * KiB) ||
+	    !make_buffers(c, dst_iov, 2, 8 * KiB))
+		return CASE_FAILED;
+	res = setup(c, &s, 0, 0, 0, 0, src_iov, 2);
+	if (res != CASE_OK)
+		return res;
+	ret = reg_buffers(s.dst->rec, dst_iov, 2);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on the destination: %s",
+				 strerror(-ret));
+	ret = reg_clone(s.dst->rec, s.src->rec, 0, 0, 0, 0);
+	if (ret != -EBUSY)
+		return case_fail(c, "CLONE_BUFFERS into a full table returned %d (%s), expected EBUSY",
+				 ret, ret < 0 ? errno_name(-ret) : "success");
+	return CASE_OK;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * IO through a liburing ring: every SQE is checked against the full length
+ * it asked for, and what it did lands in the ring's oracle.
+ */
+#ifndef PINSCOPE_IO_H
+#define PINSCOPE_IO_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "workload.h"
+
+/* user_data of buffer-tag CQEs (REGISTER_BUFFERS2 tags) carry this bit. */
+#define WS_TAG_BIT (1ULL << 62)
+
+struct ws_io {
+	__u8 opcode;		/* IORING_OP_* or UC_OP_* */
+	int fd;
+	void *addr;		/* buffer; the iovec array for READV/WRITEV_FIXED */
+	unsigned int len;	/* bytes; the iovec count for READV/WRITEV_FIXED */
+	__u64 off;
+	int buf_index;		/* registered buffer, -1 for plain user memory */
+	bool pins;		/* O_DIRECT on plain user memory: pinned per IO */
+};
+
+/* Submit every IO, reap every CQE; CASE_OK or CASE_FAILED. */
+enum case_result io_run(struct wctx *c, struct ws_ring *r,
+			const struct ws_io *ios, unsigned int nr);
+
+/* Name of an SQE opcode as docs/json.md spells it. */
+const char *io_op_name(int opcode);
+
+/* pread/pwrite outside io_uring, O_DIRECT: recorded as direct_io. */
+enum case_result direct_pread(struct wctx *c, int fd, void *buf, size_t len,
+			      off_t off);
+
+#endif /* PINSCOPE_IO_H */

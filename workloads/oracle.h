@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The oracle: what a case really did, accumulated call by call and printed
+ * in the vocabulary of docs/json.md. Numbers only ever come from recorded
+ * calls; nothing here knows what a case is supposed to do.
+ */
+#ifndef PINSCOPE_ORACLE_H
+#define PINSCOPE_ORACLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#define ORACLE_MAX_RINGS	16
+#define ORACLE_MAX_SOURCES	8
+
+enum reg_kind {
+	REG_REGISTER,		/* REGISTER_BUFFERS, REGISTER_BUFFERS2 */
+	REG_UPDATE,		/* REGISTER_BUFFERS_UPDATE */
+	REG_UNREGISTER,		/* UNREGISTER_BUFFERS */
+	REG_CLONE,		/* REGISTER_CLONE_BUFFERS */
+	REG_NR_KINDS,
+};
+
+/* What one call covered, for the successful calls' sums. */
+struct reg_delta {
+	unsigned long slots, buffers, bytes, pages, bvecs, huge_buffers;
+	unsigned long acct_pages, shared;
+};
+
+struct clone_source {
+	int fd;
+	unsigned long calls, buffers;
+};
+
+struct reg_stats {
+	unsigned long calls;
+	struct reg_delta sum;
+	json_object *errors;	/* errno name -> failed calls */
+	json_object *opcodes;	/* opcode name -> calls */
+	struct clone_source sources[ORACLE_MAX_SOURCES];
+	int nr_sources;
+};
+
+/* One registered buffer as the kernel's table holds it. */
+struct table_slot {
+	bool present;
+	uintptr_t addr;
+	size_t len;
+	bool huge;		/* backed by hugetlb 2 MiB pages */
+	unsigned long acct_pages;	/* what registering it charged */
+};
+
+struct oracle_ring {
+	int pid, fd;
+	unsigned int setup_flags;
+	bool used;		/* registered or did IO: print the IO objects */
+	struct reg_stats reg[REG_NR_KINDS];
+	json_object *fixed_io;		/* op name -> {"ops", "bytes"} */
+	json_object *buf_index_ops;	/* "index" -> IOs */
+	unsigned long pinned_ios, pinned_pages;
+
+	/* The kernel's buffer table after the calls so far. */
+	struct table_slot *table;
+	unsigned int table_nr;
+};
+
+enum oracle_status { ORACLE_RAN, ORACLE_SKIPPED, ORACLE_FAILED };
+
+struct oracle {
+	const char *case_name;
+	int pid;
+	enum oracle_status status;
+	char reason[256];
+	struct oracle_ring *rings[ORACLE_MAX_RINGS];
+	int nr_rings;
+	unsigned long direct_ios, direct_pages;
+	json_object *extra;	/* case-specific top-level keys */
+	json_object *replaced;	/* a whole oracle built by a child process */
+};
+
+void oracle_init(struct oracle *o, const char *case_name);
+void oracle_free(struct oracle *o);
+
+struct oracle_ring *oracle_add_ring(struct oracle *o, int fd,
+				    unsigned int setup_flags);
+
+void oracle_reg_call(struct oracle_ring *r, enum reg_kind kind,
+		     const char *opcode_name, int err,
+		     const struct reg_delta *d);
+void oracle_clone_source(struct oracle_ring *r, int src_fd,
+			 unsigned long buffers);
+void oracle_fixed_io(struct oracle_ring *r, const char *op_name,
+		     unsigned int buf_index, int res);
+void oracle_pinned_io(struct oracle_ring *r, unsigned long pages);
+void oracle_direct_io(struct oracle *o, unsigned long pages);
+void oracle_set_extra(struct oracle *o, const char *key, json_object *val);
+
+/* A new object; the caller puts it. */
+json_object *oracle_to_json(const struct oracle *o);
+
+const char *errno_name(int err);
+
+/* 4 KiB pages spanned by [addr, addr + len). */
+unsigned long span_pages(uintptr_t addr, size_t len);
+
+#endif /* PINSCOPE_ORACLE_H */

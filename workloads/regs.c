@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The numbers of a registration follow the kernel's own rules (6.18,
+ * io_uring/rsrc.c):
+ *  - pin_user_pages pins every 4 KiB page the buffer spans;
+ *  - a buffer of more than one page that lies wholly in hugetlb folios is
+ *    coalesced into one bvec per folio (io_check_coalesce_buffer);
+ *  - accounting (io_buffer_account_pin) charges each normal page, and each
+ *    huge folio once, whole (512 pages), unless it is the folio charged last
+ *    in this call (last_hpage) or one a buffer already in the live table
+ *    spans (headpage_already_acct). A registration builds its table aside,
+ *    so only updates see the live table;
+ *  - a clone charges nothing: the source's pinned pages are shared.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffers.h"
+#include "regs.h"
+#include "uring_compat.h"
+
+#define PAGES_PER_HUGE (HUGE_2M / PAGE_4K)
+
+/* Huge folios are named by their virtual 2 MiB frame; 0 means none. */
+static uintptr_t huge_frame(uintptr_t addr)
+{
+	return addr / HUGE_2M + 1;
+}
+
+static bool table_spans_frame(const struct oracle_ring *r, uintptr_t frame)
+{
+	for (unsigned int i = 0; i < r->table_nr; i++) {
+		const struct table_slot *s = &r->table[i];
+
+		if (!s->present || !s->huge)
+			continue;
+		if (frame >= huge_frame(s->addr) &&
+		    frame <= huge_frame(s->addr + s->len - 1))
+			return true;
+	}
+	return false;
+}
+
+/* Fill a slot for one iovec; *last_frame carries io_uring's last_hpage. */
+static void slot_from_iovec(const struct oracle_ring *r, const struct iovec *iov,
+			    uintptr_t *last_frame, struct table_slot *s)
+{
+	uintptr_t addr = (uintptr_t)iov->iov_base;
+
+	memset(s, 0, sizeof(*s));
+	if (!addr)
+		return;		/* an empty (sparse or cleared) slot */
+	s->present = true;
+	s->addr = addr;
+	s->len = iov->iov_len;
+	s->huge = buf_is_huge(addr);
+	if (!s->huge) {
+		s->acct_pages = span_pages(addr, s->len);
+		return;
+	}
+	for (uintptr_t f = huge_frame(addr); f <= huge_frame(addr + s->len - 1);
+	     f++) {
+		if (f == *last_frame)
+			continue;
+		*last_frame = f;
+		if (table_spans_frame(r, f))
+			continue;
+		s->acct_pages += PAGES_PER_HUGE;
+	}
+}
+
+static void delta_add_slot(struct reg_delta *d, const struct table_slot *s)
+{
+	unsigned long pages;
+
+	d->slots++;
+	if (!s->present)
+		return;
+	pages = span_pages(s->addr, s->len);
+	d->buffers++;
+	d->bytes += s->len;
+	d->pages += pages;
+	if (s->huge && pages > 1) {
+		d->bvecs += huge_frame(s->addr + s->len - 1) -
+			    huge_frame(s->addr) + 1;
+		d->huge_buffers++;
+	} else {
+		d->bvecs += pages;
+	}
+	d->acct_pages += s->acct_pages;
+}
+
+static int table_resize(struct oracle_ring *r, unsigned int nr)
+{
+	struct table_slot *t;
+
+	if (nr <= r->table_nr) {
+		r->table_nr = nr;
+		return 0;
+	}
+	t = realloc(r->table, nr * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t + r->table_nr, 0, (nr - r->table_nr) * sizeof(*t));
+	r->table = t;
+	r->table_nr = nr;
+	return 0;
+}
+
+static int do_register(struct oracle_ring *r, const char *opcode_name,
+		       unsigned int opcode, const void *arg,
+		       unsigned int nr_args, const struct iovec *iov,
+		       unsigned int nr)
+{
+	struct reg_delta d = {0};
+	struct table_slot *slots;
+	uintptr_t last_frame = 0;
+	int ret;
+
+	ret = uc_register(r->fd, opcode, arg, nr_args);
+	if (ret < 0) {
+		oracle_reg_call(r, REG_REGISTER, opcode_name, -ret, NULL);
+		return ret;
+	}
+	slots = calloc(nr, sizeof(*slots));
+	for (unsigned int i = 0; slots && i < nr; i++) {
+		static const struct iovec empty;
+
+		slot_from_iovec(r, iov ? &iov[i] : &empty, &last_frame,
+				&slots[i]);
+		delta_add_slot(&d, &slots[i]);
+	}
+	oracle_reg_call(r, REG_REGISTER, opcode_name, 0, &d);
+	free(r->table);
+	r->table = slots;
+	r->table_nr = slots ? nr : 0;
+	return ret;
+}
+
+int reg_buffers(struct oracle_ring *r, const struct iovec *iov,
+		unsigned int nr)
+{
+	return do_register(r, "REGISTER_BUFFERS", UC_REGISTER_BUFFERS, iov, nr,
+			   iov, nr);
+}
+
+int reg_buffers2(struct oracle_ring *r, const struct iovec *iov,
+		 const __u64 *tags, unsigned int nr)
+{
+	struct io_uring_rsrc_register rr;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.nr = nr;
+	rr.data = (__u64)(uintptr_t)iov;
+	rr.tags = (__u64)(uintptr_t)tags;
+	return do_register(r, "REGISTER_BUFFERS2", UC_REGISTER_BUFFERS2, &rr,
+			   sizeof(rr), iov, nr);
+}
+
+int reg_buffers_sparse(struct oracle_ring *r, unsigned int nr)
+{
+	struct io_uring_rsrc_register rr;
+
+	memset(&rr, 0, sizeof(rr));
+	rr.nr = nr;
+	rr.flags = UC_RSRC_REGISTER_SPARSE;
+	return do_register(r, "REGISTER_BUFFERS2", UC_REGISTER_BUFFERS2, &rr,
+			   sizeof(rr), NULL, nr);
+}
+
+int reg_update(struct oracle_ring *r, unsigned int offset,
+	       const struct iovec *iov, const __u64 *tags, unsigned int nr)
+{
+	struct io_uring_rsrc_update2 up;
+	struct reg_delta d = {0};
+	uintptr_t last_frame = 0;
+	int ret;
+
+	memset(&up, 0, sizeof(up));
+	up.offset = offset;
+	up.data = (__u64)(uintptr_t)iov;
+	up.tags = (__u64)(uintptr_t)tags;
+	up.nr = nr;
+	ret = uc_register(r->fd, UC_REGISTER_BUFFERS_UPDATE, &up, sizeof(up));
+	if (ret < 0) {
+		oracle_reg_call(r, REG_UPDATE, "REGISTER_BUFFERS_UPDATE", -ret,
+				NULL);
+		return ret;
+	}
+	/*
+	 * The kernel returns how many slots it wrote. It registers each new
+	 * buffer while the old one is still in the table, then swaps it in.
+	 */
+	for (int i = 0; i < ret && offset + i < r->table_nr; i++) {
+		struct table_slot s;
+
+		slot_from_iovec(r, &iov[i], &last_frame, &s);
+		delta_add_slot(&d, &s);
+		r->table[offset + i] = s;
+	}
+	oracle_reg_call(r, REG_UPDATE, "REGISTER_BUFFERS_UPDATE", 0, &d);
+	return ret;
+}
+
+int reg_unregister(struct oracle_ring *r)
+{
+	struct reg_delta d = {0};
+	int ret;
+
+	ret = uc_register(r->fd, UC_UNREGISTER_BUFFERS, NULL, 0);
+	if (ret < 0) {
+		oracle_reg_call(r, REG_UNREGISTER, "UNREGISTER_BUFFERS", -ret,
+				NULL);
+		return ret;
+	}
+	for (unsigned int i = 0; i < r->table_nr; i++)
+		delta_add_slot(&d, &r->table[i]);
+	oracle_reg_call(r, REG_UNREGISTER, "UNREGISTER_BUFFERS", 0, &d);
+	table_resize(r, 0);
+	return ret;
+}
+
+int reg_clone(struct oracle_ring *dst, const struct oracle_ring *src,
+	      __u32 flags, __u32 src_off, __u32 dst_off, __u32 nr)
+{
+	struct reg_delta d = {0};
+	unsigned int old_nr = dst->table_nr, new_nr;
+	int ret;
+
+	ret = uc_clone_buffers(dst->fd, src->fd, flags, src_off, dst_off, nr);
+	if (ret < 0) {
+		oracle_reg_call(dst, REG_CLONE, "REGISTER_CLONE_BUFFERS", -ret,
+				NULL);
+		return ret;
+	}
+	if (!nr)
+		nr = src->table_nr;
+	/*
+	 * The new table keeps the destination's slots outside
+	 * [dst_off, dst_off + nr) (DST_REPLACE) and grows to hold the range.
+	 */
+	new_nr = dst_off + nr > old_nr ? dst_off + nr : old_nr;
+	if (table_resize(dst, new_nr))
+		new_nr = 0;
+	for (unsigned int i = 0; i < nr && dst_off + i < new_nr; i++) {
+		struct table_slot s = {0};
+
+		if (src_off + i < src->table_nr)
+			s = src->table[src_off + i];
+		/* Shared pinned pages: this ring charged none of them. */
+		s.acct_pages = 0;
+		dst->table[dst_off + i] = s;
+		delta_add_slot(&d, &s);
+	}
+	d.shared = d.buffers;
+	oracle_reg_call(dst, REG_CLONE, "REGISTER_CLONE_BUFFERS", 0, &d);
+	oracle_clone_source(dst, src->fd, d.buffers);
+	return ret;
+}
