@@ -37,9 +37,32 @@ static __always_inline void count_pinned_io(struct io_kiocb *req)
 	__sync_fetch_and_add(&pinned_reqs_pending, -1);
 }
 
-static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s64 res)
+/*
+ * opcode (u8) and buf_index (u16) sit side by side in io_kiocb on every
+ * kernel pinscope knows: fetch both with one read, offsets from CO-RE.
+ */
+static __always_inline __u8 req_opcode_index(struct io_kiocb *req, __u16 *buf_index)
 {
-	__u8 op = BPF_CORE_READ(req, opcode);
+	__u32 op_off = bpf_core_field_offset(req->opcode);
+	__u32 idx_off = bpf_core_field_offset(req->buf_index);
+	__u8 raw[8] = {};
+
+	if (idx_off < op_off || idx_off - op_off > 6) {
+		*buf_index = BPF_CORE_READ(req, buf_index);
+		return BPF_CORE_READ(req, opcode);
+	}
+	bpf_probe_read_kernel(raw, sizeof(raw), (void *)req + op_off);
+	*buf_index = raw[(idx_off - op_off) & 7] | raw[(idx_off - op_off + 1) & 7] << 8;
+	return raw[0];
+}
+
+/*
+ * op and buf_index come from the caller: the flavour decides how to read
+ * them (inline loads through a BTF cast, or one probe read).
+ */
+static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s64 res,
+					    __u8 op, __u16 buf_index)
+{
 	struct ps_io_key key = {};
 	struct ps_io_stats *st;
 
@@ -49,11 +72,11 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 			count_pinned_io(req);
 		return;
 	}
-	key.ring = ring_id(ctx);
+	key.ring = ring_id_cached(ctx);
 	if (!key.ring)
 		return;
 	key.opcode = op;
-	key.buf_index = BPF_CORE_READ(req, buf_index);
+	key.buf_index = buf_index;
 	st = bpf_map_lookup_elem(&io_stats, &key);
 	if (!st) {
 		if (bpf_map_update_elem(&io_stats, &key, &zero_io, BPF_NOEXIST) == -PS_E2BIG)

@@ -24,6 +24,8 @@ extern const void io_complete_rw __ksym __weak;
 extern const void io_complete_rw_iopoll __ksym __weak;
 
 __u32 next_ring_id = 0;
+/* bumped whenever a ctx address gets a new ring id: invalidates ring_cache */
+__u64 ring_gen = 0;
 __u64 pinned_reqs_pending = 0;
 
 struct {
@@ -93,6 +95,21 @@ struct {
 	__type(key, struct ps_hist_key);
 	__type(value, struct ps_hist);
 } hists SEC(".maps");
+
+/* Per CPU, the last ring seen: most IO streams hit the same ring again. */
+struct ring_cache_entry {
+	__u64 ctx;
+	__u64 gen;
+	__u32 id;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ring_cache_entry);
+} ring_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

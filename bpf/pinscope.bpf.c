@@ -48,11 +48,25 @@ int ps_reg_exit(struct trace_event_raw_sys_exit *tp)
 	return 0;
 }
 
-/* 6.13+: io_uring_complete(ctx, req, cqe) */
+/* 6.13+: io_uring_complete(ctx, req, cqe); req fields loaded inline. */
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(ps_complete, struct io_ring_ctx *ring_ctx, void *req, struct io_uring_cqe *cqe)
 {
-	handle_complete(ring_ctx, req, BPF_CORE_READ(cqe, res));
+	struct io_kiocb *r = bpf_rdonly_cast(req, bpf_core_type_id_kernel(struct io_kiocb));
+
+	handle_complete(ring_ctx, req, cqe->res, r->opcode, r->buf_index);
+	return 0;
+}
+
+/* The same where the kernel has no bpf_rdonly_cast: one probe read. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(ps_complete_read, struct io_ring_ctx *ring_ctx, void *req,
+	     struct io_uring_cqe *cqe)
+{
+	__u16 buf_index;
+	__u8 op = req_opcode_index(req, &buf_index);
+
+	handle_complete(ring_ctx, req, BPF_CORE_READ(cqe, res), op, buf_index);
 	return 0;
 }
 
@@ -60,7 +74,10 @@ int BPF_PROG(ps_complete, struct io_ring_ctx *ring_ctx, void *req, struct io_uri
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(ps_complete_old, void *ring_ctx, void *req, __u64 user_data, int res)
 {
-	handle_complete(ring_ctx, req, res);
+	__u16 buf_index;
+	__u8 op = req_opcode_index(req, &buf_index);
+
+	handle_complete(ring_ctx, req, res, op, buf_index);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 upd
 	struct ps_ring r = {};
 
 	r.id = __sync_fetch_and_add(&next_ring_id, 1) + 1;
+	__sync_fetch_and_add(&ring_gen, 1);
 	if (bpf_map_update_elem(&ring_ids, &key, &r.id, update_flags)) {
 		/* NOEXIST lost a race: another CPU adopted the ring first */
 		__u32 *id = bpf_map_lookup_elem(&ring_ids, &key);
@@ -52,6 +53,24 @@ static __always_inline __u32 ring_id(void *ctx)
 	if (!tgid_traced())
 		return 0;
 	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST, 0, 0);
+}
+
+/* The hot path's ring_id(): a per-CPU one-entry cache in front of the hash. */
+static __always_inline __u32 ring_id_cached(void *ctx)
+{
+	__u32 zero = 0, id;
+	struct ring_cache_entry *c = bpf_map_lookup_elem(&ring_cache, &zero);
+	__u64 gen = ring_gen;
+
+	if (c && c->ctx == (__u64)ctx && c->gen == gen)
+		return c->id;
+	id = ring_id(ctx);
+	if (c) {
+		c->ctx = (__u64)ctx;
+		c->gen = gen;
+		c->id = id;
+	}
+	return id;
 }
 
 static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entries,

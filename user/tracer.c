@@ -31,6 +31,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_reg_exit",     "register" },
 	{ "ps_complete",     "fixed_io" },
 	{ "ps_complete_old", "fixed_io" },
+	{ "ps_complete_read", "fixed_io" },
 	{ "ps_submit",       "io_latency" },
 	{ "ps_submit_old",   "io_latency" },
 	{ "ps_dio_begin",    "pinned_io" },
@@ -54,7 +55,10 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bool submit_req = kbtf_tp_nargs(ki, "io_uring_submit_req") >= 0;
 	int64_t v;
 
-	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto);
+	bool cast = kbtf_has_func(ki, "bpf_rdonly_cast");
+
+	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto && cast);
+	bpf_program__set_autoload(s->progs.ps_complete_read, cqe_proto && !cast);
 	bpf_program__set_autoload(s->progs.ps_complete_old, !cqe_proto);
 	bpf_program__set_autoload(s->progs.ps_submit, o->io_latency && submit_req);
 	bpf_program__set_autoload(s->progs.ps_submit_old, o->io_latency && !submit_req &&
@@ -67,6 +71,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	if (o->registration_only) {
 		/* users who cannot pay any per-IO cost keep registrations only */
 		bpf_program__set_autoload(s->progs.ps_complete, false);
+		bpf_program__set_autoload(s->progs.ps_complete_read, false);
 		bpf_program__set_autoload(s->progs.ps_complete_old, false);
 		bpf_program__set_autoload(s->progs.ps_submit, false);
 		bpf_program__set_autoload(s->progs.ps_submit_old, false);
