@@ -18,10 +18,18 @@ const volatile bool filter_tgid = false;	/* only the traced process tree */
 const volatile bool emit_events = false;	/* ring-buffer records (trace) */
 const volatile bool io_latency = false;		/* submit->complete hist (hist) */
 const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
+/* internals hooks (fentry/kprobe) */
+const volatile bool track_imu_owner = false;	/* io_import_fixed sees no request */
+const volatile bool bufreg_returns_ptr = false;	/* io_sqe_buffer_register's result */
 
-/* io_uring's kiocb completion callbacks identify its O_DIRECT requests. */
-extern const void io_complete_rw __ksym __weak;
-extern const void io_complete_rw_iopoll __ksym __weak;
+/*
+ * io_uring's kiocb completion callbacks identify its O_DIRECT requests.
+ * User space reads the addresses from /proc/kallsyms while the object loads
+ * (libbpf's __ksym resolution would parse the file first, far more slowly)
+ * and sets them before attaching: writable globals, not knobs.
+ */
+__u64 io_complete_rw_addr = 0;
+__u64 io_complete_rw_iopoll_addr = 0;
 
 __u32 next_ring_id = 0;
 /* bumped whenever a ctx address gets a new ring id: invalidates ring_cache */
@@ -30,6 +38,7 @@ __u64 pinned_reqs_pending = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_TRACED_TGIDS);
 	__type(key, __u32);
 	__type(value, __u8);
@@ -49,6 +58,7 @@ struct {
 /* Ring id -> what we know of the ring; kept after the ring is gone. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_RINGS);
 	__type(key, __u32);
 	__type(value, struct ps_ring);
@@ -56,6 +66,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, 4 * PS_MAX_RINGS);
 	__type(key, struct ps_reg_key);
 	__type(value, struct ps_reg_stats);
@@ -63,6 +74,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, 4 * PS_MAX_RINGS);
 	__type(key, struct ps_reg_err_key);
 	__type(value, __u64);
@@ -70,6 +82,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_IO_KEYS);
 	__type(key, struct ps_io_key);
 	__type(value, struct ps_io_stats);
@@ -77,6 +90,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_RINGS);
 	__type(key, __u32);
 	__type(value, struct ps_pin_stats);
@@ -84,13 +98,63 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_TRACED_TGIDS);
 	__type(key, __u32);
 	__type(value, struct ps_proc_stats);
 } proc_stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
+	__uint(max_entries, PS_MAX_IO_KEYS);
+	__type(key, struct ps_import_key);
+	__type(value, struct ps_import_stats);
+} imports SEC(".maps");
+
+/* Before 6.13 the import hook gets an io_mapped_ubuf, no request: its ring. */
+struct imu_owner {
+	__u32 ring;
+	__u32 slot;
+};
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4 * PS_MAX_REG_BUFFERS);
+	__type(key, __u64);
+	__type(value, struct imu_owner);
+} imu_owners SEC(".maps");
+
+/* Per thread, what an internals hook needs from its entry at its exit. */
+struct tstate {
+	__u64 pin_start;
+	__u64 npages_ptr;	/* io_pin_pages' int *npages */
+	__u64 setup_pinned;	/* pages io_pin_pages pinned inside io_uring_setup */
+	__u64 charge_start;
+	__u64 charge_nr;
+	__u64 imp_start;
+	__u64 imp_buf_addr;
+	__u64 imp_req;
+	__u32 imp_ring;
+	__u16 imp_op;
+	__u16 imp_idx;
+	bool imp_offset;
+	bool in_pin;
+	bool in_setup;
+	bool in_charge;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct tstate);
+} tstates SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, 1024);
 	__type(key, struct ps_hist_key);
 	__type(value, struct ps_hist);
@@ -141,6 +205,8 @@ struct reg_call {
 	bool pre_valid;		/* pre holds the table an unregister drops */
 	struct ps_table_sum pre;
 	struct ps_table_sum sum;
+	__u64 fn_start_ns;	/* internals: the kernel function doing the op */
+	struct ps_inside inside;
 };
 
 struct {
@@ -176,6 +242,8 @@ static const struct ps_reg_stats zero_reg;
 static const struct ps_io_stats zero_io;
 static const struct ps_pin_stats zero_pin;
 static const struct ps_proc_stats zero_proc;
+static const struct ps_import_stats zero_import;
+static const struct tstate zero_tstate;
 
 static __always_inline void count(__u32 idx)
 {

@@ -61,7 +61,8 @@ static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter
 
 	if (!pages)
 		return;	/* a registered buffer (bvec) or kernel memory */
-	if (done && (done == &io_complete_rw || done == &io_complete_rw_iopoll)) {
+	if (done && ((__u64)done == io_complete_rw_addr ||
+		     (__u64)done == io_complete_rw_iopoll_addr)) {
 		/* the kiocb is the first member of the request's command data */
 		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
 		struct pinned_req p = { .ring = ring_id(BPF_CORE_READ(req, ctx)) };

@@ -14,6 +14,7 @@
 #include "register.bpf.h"
 #include "io.bpf.h"
 #include "pinning.bpf.h"
+#include "internals.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -136,5 +137,98 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 	if (!filter_tgid || ptgid == ctgid || !bpf_map_lookup_elem(&traced, &ptgid))
 		return 0;
 	bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	return 0;
+}
+
+/* ---- inside io_uring: fentry/fexit or kprobe/kretprobe ---------------------
+ * Each hook exists in both flavours; user space loads one of them (or none)
+ * per hook. Arguments are fetched by position through bpf_get_func_arg /
+ * bpf_get_func_ret (fentry/fexit) or pt_regs (kprobes), so one program fits
+ * every kernel's signature of the same function.
+ */
+
+static __always_inline __u64 fe_arg(__u64 *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+static __always_inline __u64 kp_arg(struct pt_regs *ctx, __u32 n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1(ctx);
+	case 1: return PT_REGS_PARM2(ctx);
+	case 2: return PT_REGS_PARM3(ctx);
+	case 3: return PT_REGS_PARM4(ctx);
+	default: return PT_REGS_PARM5(ctx);
+	}
+}
+
+/* body may use ARG(n); entry programs of both flavours */
+#define ENTRY_HOOK(name, func, body)						\
+	SEC("fentry/" #func) int name##_fe(__u64 *ctx)				\
+	{ body(fe_arg, ctx); return 0; }					\
+	SEC("kprobe/" #func) int name##_kp(struct pt_regs *ctx)		\
+	{ body(kp_arg, ctx); return 0; }
+
+/* body gets the return value; exit programs of both flavours */
+#define EXIT_HOOK(name, func, body)						\
+	SEC("fexit/" #func) int name##_fx(__u64 *ctx)				\
+	{ __u64 ret = 0; bpf_get_func_ret(ctx, &ret); body(ret); return 0; }	\
+	SEC("kretprobe/" #func) int name##_kr(struct pt_regs *ctx)		\
+	{ body(PT_REGS_RC(ctx)); return 0; }
+
+#define NO_ARGS(get, c)			regfn_enter()
+#define RET_FN(ret)			regfn_exit()
+#define PIN_ENTER(get, c)		pin_enter(get(c, 2))
+#define CHARGE2_ENTER(get, c)		charge_enter(get(c, 1))
+#define CHARGE3_ENTER(get, c)		charge_enter(get(c, 2))
+#define IMPORT_BUF_ENTER(get, c)	import_req_enter((void *)get(c, 0), get(c, 2), false)
+#define IMPORT_VEC_ENTER(get, c)	import_req_enter((void *)get(c, 2), 0, true)
+#define IMPORT_IMU_ENTER(get, c)	import_imu_enter((void *)get(c, 2), get(c, 3))
+
+/* registration as a whole: each op's kernel function, entry to exit */
+ENTRY_HOOK(ps_rf_reg, io_sqe_buffers_register, NO_ARGS)
+EXIT_HOOK(ps_rf_reg, io_sqe_buffers_register, RET_FN)
+ENTRY_HOOK(ps_rf_clone, io_register_clone_buffers, NO_ARGS)
+EXIT_HOOK(ps_rf_clone, io_register_clone_buffers, RET_FN)
+ENTRY_HOOK(ps_rf_unreg, io_sqe_buffers_unregister, NO_ARGS)
+EXIT_HOOK(ps_rf_unreg, io_sqe_buffers_unregister, RET_FN)
+ENTRY_HOOK(ps_rf_upd, io_register_rsrc_update, NO_ARGS)
+EXIT_HOOK(ps_rf_upd, io_register_rsrc_update, RET_FN)
+/* one buffer of a registration */
+EXIT_HOOK(ps_bufreg, io_sqe_buffer_register, bufreg_exit)
+/* pinning: io_uring's own, and any other pin of a traced process */
+ENTRY_HOOK(ps_pin, io_pin_pages, PIN_ENTER)
+EXIT_HOOK(ps_pin, io_pin_pages, pin_exit)
+EXIT_HOOK(ps_pup_fast, pin_user_pages_fast, pin_user_exit)
+EXIT_HOOK(ps_pup, pin_user_pages, pin_user_exit)
+/* memlock charges: __io_account_mem(user, nr) or io_account_mem(user, mm, nr) */
+ENTRY_HOOK(ps_charge, __io_account_mem, CHARGE2_ENTER)
+EXIT_HOOK(ps_charge, __io_account_mem, charge_exit)
+ENTRY_HOOK(ps_charge3, io_account_mem, CHARGE3_ENTER)
+EXIT_HOOK(ps_charge3, io_account_mem, charge_exit)
+/* the per-IO lookup */
+ENTRY_HOOK(ps_imp_buf, io_import_reg_buf, IMPORT_BUF_ENTER)
+EXIT_HOOK(ps_imp_buf, io_import_reg_buf, import_exit)
+ENTRY_HOOK(ps_imp_vec, io_import_reg_vec, IMPORT_VEC_ENTER)
+EXIT_HOOK(ps_imp_vec, io_import_reg_vec, import_exit)
+ENTRY_HOOK(ps_imp_imu, io_import_fixed, IMPORT_IMU_ENTER)
+EXIT_HOOK(ps_imp_imu, io_import_fixed, import_exit)
+
+/* io_uring_setup(2) brackets the pins of NO_MMAP ring memory */
+SEC("tracepoint/syscalls/sys_enter_io_uring_setup")
+int ps_setup_enter(void *ctx)
+{
+	setup_enter();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_uring_setup")
+int ps_setup_exit(void *ctx)
+{
+	setup_exit();
 	return 0;
 }

@@ -83,6 +83,8 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 	call->ctx = ctx;
 	if (ret < 0)
 		return;
+	if (track_imu_owner)
+		w.ring = ring_id(ctx);
 	switch (call->opcode) {
 	case PS_REG_BUFFERS:
 	case PS_REG_BUFFERS2:
@@ -124,6 +126,18 @@ static __always_inline void sum_add(struct ps_table_sum *dst, const struct ps_ta
 	__sync_fetch_and_add(&dst->shared, s->shared);
 }
 
+static __always_inline void inside_add(struct ps_inside *dst, const struct ps_inside *s)
+{
+	__sync_fetch_and_add(&dst->fn_ns, s->fn_ns);
+	__sync_fetch_and_add(&dst->pinned_pages, s->pinned_pages);
+	__sync_fetch_and_add(&dst->pin_ns, s->pin_ns);
+	__sync_fetch_and_add(&dst->charged_pages, s->charged_pages);
+	__sync_fetch_and_add(&dst->charge_ns, s->charge_ns);
+	__sync_fetch_and_add(&dst->charge_failures, s->charge_failures);
+	__sync_fetch_and_add(&dst->bufs_tried, s->bufs_tried);
+	__sync_fetch_and_add(&dst->bufs_failed, s->bufs_failed);
+}
+
 static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 					  __u32 src_ring, long ret, __u64 lat)
 {
@@ -147,6 +161,7 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 	e->src_ring = src_ring;
 	e->nr_args = call->nr_args;
 	e->sum = call->sum;
+	e->inside = call->inside;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -201,6 +216,11 @@ static __always_inline void handle_register_exit(long ret)
 			__builtin_memset(&call->sum, 0, sizeof(call->sum));
 		sum_add(&st->sum, &call->sum);
 	}
+	inside_add(&st->inside, &call->inside);
+	if (call->inside.pin_ns)
+		hist_add(PS_HIST_PIN_LAT, call->opcode, call->inside.pin_ns);
+	if (call->inside.charge_ns)
+		hist_add(PS_HIST_CHARGE_LAT, call->opcode, call->inside.charge_ns);
 	hist_add(PS_HIST_REG_LAT, call->opcode, lat);
 	if (emit_events)
 		emit_register(call, ring, key.src_ring, ret, lat);

@@ -29,6 +29,14 @@ static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 upd
 	r.region_pages = ps_ctx_region_pages(ctx);
 	r.sq_entries = sq_entries;
 	r.cq_entries = cq_entries;
+	if (origin == PS_RING_CREATED) {
+		/* io_uring_create fires inside io_uring_setup: its pins (internals) */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct tstate *ts = bpf_map_lookup_elem(&tstates, &tid);
+
+		if (ts && ts->in_setup)
+			r.setup_pinned_pages = ts->setup_pinned;
+	}
 	r.created_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(r.comm, sizeof(r.comm));
 	if (bpf_map_update_elem(&rings, &r.id, &r, BPF_NOEXIST)) {

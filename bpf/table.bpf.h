@@ -14,6 +14,7 @@ struct walk_ctx {
 	__u32 first;
 	__u32 src_first;
 	__u32 hist_op;
+	__u32 ring;		/* set when imu owners are tracked */
 	bool hist;
 	struct ps_table_sum sum;
 };
@@ -47,6 +48,13 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 		w->sum.acct_pages += ps_imu_acct_pages(imu);
 	if (w->hist)
 		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
+	if (track_imu_owner && w->ring) {
+		/* a clone's destination takes the shared buffer over */
+		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };
+		__u64 key = (__u64)imu;
+
+		bpf_map_update_elem(&imu_owners, &key, &own, BPF_ANY);
+	}
 	return 0;
 }
 

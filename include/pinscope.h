@@ -54,7 +54,8 @@ struct ps_ring {
 	__u32 sq_entries;
 	__u32 cq_entries;
 	__u32 origin;		/* enum ps_ring_origin */
-	__u32 region_pages;	/* NO_MMAP: pages of user-provided ring memory */
+	__u32 region_pages;	/* ring memory pages (regions, 6.13+) */
+	__u64 setup_pinned_pages;	/* internals: io_pin_pages during setup (NO_MMAP) */
 	__u64 created_ns;
 	char comm[PS_COMM_LEN];
 };
@@ -82,6 +83,21 @@ struct ps_reg_key {
 	__u32 pad;
 };
 
+/*
+ * Measured inside the kernel by the internals hooks (fentry/kprobe), per
+ * register call: the function doing the work, pinning and memlock charges.
+ */
+struct ps_inside {
+	__u64 fn_ns;		/* io_sqe_buffers_register & co., entry to exit */
+	__u64 pinned_pages;	/* io_pin_pages results */
+	__u64 pin_ns;
+	__u64 charged_pages;	/* pages charged to RLIMIT_MEMLOCK (user->locked_vm) */
+	__u64 charge_ns;
+	__u64 charge_failures;
+	__u64 bufs_tried;	/* io_sqe_buffer_register calls */
+	__u64 bufs_failed;
+};
+
 struct ps_reg_stats {
 	__u64 calls;
 	__u64 failures;
@@ -89,6 +105,7 @@ struct ps_reg_stats {
 	__u64 lat_min_ns;
 	__u64 lat_max_ns;
 	struct ps_table_sum sum;	/* successful calls only */
+	struct ps_inside inside;	/* all calls; zero without internals hooks */
 };
 
 struct ps_reg_err_key {
@@ -121,13 +138,34 @@ struct ps_proc_stats {
 	__u64 dio_ios;		/* direct IOs on user memory outside io_uring */
 	__u64 dio_pages;
 	__u64 pinned_bios;	/* bios queued with BIO_PAGE_PINNED */
+	__u64 io_pin_calls;	/* internals: pin_user_pages* outside registration/setup */
+	__u64 io_pinned_pages;
 	char comm[PS_COMM_LEN];
 };
+
+/* Per ring and buffer index: registered-buffer lookups seen by the import hook. */
+struct ps_import_key {
+	__u32 ring;
+	__u16 opcode;		/* PS_OP_UNKNOWN where the hook cannot see it */
+	__u16 buf_index;
+};
+
+struct ps_import_stats {
+	__u64 imports;
+	__u64 errors;
+	__u64 offset_imports;	/* imports that started inside the buffer, not at it */
+	__u64 lat_ns;
+};
+
+#define PS_OP_UNKNOWN		0xffff
 
 enum ps_hist_kind {
 	PS_HIST_REG_LAT = 1,	/* op = register opcode; latency in ns */
 	PS_HIST_BUF_SIZE = 2,	/* op = register opcode; bytes per buffer */
 	PS_HIST_IO_LAT = 3,	/* op = SQE opcode; submit -> complete, ns */
+	PS_HIST_PIN_LAT = 4,	/* op = register opcode; io_pin_pages ns per registration */
+	PS_HIST_CHARGE_LAT = 5,	/* op = register opcode; memlock charge ns */
+	PS_HIST_IMPORT_LAT = 6,	/* op = SQE opcode; buffer lookup ns */
 };
 
 struct ps_hist_key {
@@ -167,6 +205,7 @@ struct ps_event {
 	__u32 src_ring;
 	__u32 nr_args;
 	struct ps_table_sum sum;
+	struct ps_inside inside;
 	struct ps_ring ring_info;	/* RING_CREATE only */
 };
 

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "commands.h"
+#include "internals.h"
 #include "errors.h"
 #include "probes.h"
 #include "render.h"
@@ -21,10 +22,37 @@ static int libbpf_verbose(enum libbpf_print_level l, const char *f, va_list a)
 	return vfprintf(stderr, f, a);
 }
 
-/* The same order tracer.c would use: fentry -> kprobe -> tracepoints. */
+/* The same order tracer.c uses: fentry -> kprobe -> tracepoints only. */
 static const char *chosen_backend(const struct probe_result *bk)
 {
+	if (bk[BK_FENTRY].yes)
+		return "fentry";
+	if (bk[BK_KPROBE].yes)
+		return "kprobe";
 	return bk[BK_TP_BTF].yes && bk[BK_TRACEPOINT].yes ? "tracepoint" : "none";
+}
+
+/* Per internals hook: the flavour it gets here, and why not the others. */
+static const char *hook_choice(const struct internal_hook *h, const struct probe_result *bk,
+			       char *why, size_t len)
+{
+	if (!h->applies) {
+		snprintf(why, len, "this kernel's signature needs the other variant");
+		return "-";
+	}
+	if (bk[BK_FENTRY].yes && h->in_btf) {
+		snprintf(why, len, "in BTF");
+		return "fentry";
+	}
+	if (bk[BK_KPROBE].yes && h->in_kallsyms) {
+		snprintf(why, len, "fentry: %s; in kallsyms",
+			 !bk[BK_FENTRY].yes ? "refused" : "no BTF FUNC");
+		return "kprobe";
+	}
+	snprintf(why, len, "fentry: %s; kprobe: %s",
+		 !bk[BK_FENTRY].yes ? "refused" : h->in_btf ? "?" : "no BTF FUNC",
+		 !bk[BK_KPROBE].yes ? "refused" : "not in kallsyms");
+	return "none";
 }
 
 static json_object *results_json(const struct probe_result *res, size_t n, const char *key)
@@ -67,6 +95,9 @@ int cmd_features(struct env *env)
 	ensure_tracefs(&tracefs_mounted);
 	probe_backends(bk);
 	nfeat = probe_uring(&ki, feat, MAX_FEATURES);
+	struct internal_hook *hooks;
+	size_t nhooks = internals_probe(&ki, &hooks, true);
+	char why[128];
 
 	if (env->json) {
 		json_object *doc = json_object_new_object();
@@ -79,6 +110,22 @@ int cmd_features(struct env *env)
 		json_object_object_add(doc, "backends", results_json(bk, BK_COUNT, "available"));
 		json_object_object_add(doc, "backend", json_object_new_string(chosen_backend(bk)));
 		json_object_object_add(doc, "features", results_json(feat, nfeat, "supported"));
+		json_object *hl = json_object_new_array();
+
+		for (size_t i = 0; i < nhooks; i++) {
+			json_object *h = json_object_new_object();
+
+			json_object_object_add(h, "measure", json_object_new_string(hooks[i].measure));
+			json_object_object_add(h, "function", json_object_new_string(hooks[i].func));
+			json_object_object_add(h, "in_btf", json_object_new_boolean(hooks[i].in_btf));
+			json_object_object_add(h, "in_kallsyms",
+					       json_object_new_boolean(hooks[i].in_kallsyms));
+			json_object_object_add(h, "flavour", json_object_new_string(
+				hook_choice(&hooks[i], bk, why, sizeof(why))));
+			json_object_object_add(h, "why", json_object_new_string(why));
+			json_object_array_add(hl, h);
+		}
+		json_object_object_add(doc, "hooks", hl);
 		render_json_print(out, doc, true);
 		json_object_put(doc);
 	} else {
@@ -91,6 +138,16 @@ int cmd_features(struct env *env)
 			" / io_uring_register):\n");
 		print_results(out, bk, BK_COUNT);
 		fprintf(out, "backend chosen: %s\n", chosen_backend(bk));
+		fprintf(out, "\nhooks inside io_uring (tracepoints measure the rest):\n");
+		fprintf(out, "  %-15s %-26s %-3s %-4s %-10s %s\n", "measure", "function", "btf",
+			"ksym", "flavour", "why");
+		for (size_t i = 0; i < nhooks; i++) {
+			const char *fl = hook_choice(&hooks[i], bk, why, sizeof(why));
+
+			fprintf(out, "  %-15s %-26s %-3s %-4s %-10s %s\n", hooks[i].measure,
+				hooks[i].func, hooks[i].in_btf ? "yes" : "no",
+				hooks[i].in_kallsyms ? "yes" : "no", fl, why);
+		}
 		fprintf(out, "\nio_uring registered-buffer features:\n");
 		print_results(out, feat, nfeat);
 	}

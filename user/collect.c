@@ -59,6 +59,18 @@ static void sum_add(struct ps_table_sum *d, const struct ps_table_sum *s)
 	d->shared += s->shared;
 }
 
+static void inside_add(struct ps_inside *d, const struct ps_inside *s)
+{
+	d->fn_ns += s->fn_ns;
+	d->pinned_pages += s->pinned_pages;
+	d->pin_ns += s->pin_ns;
+	d->charged_pages += s->charged_pages;
+	d->charge_ns += s->charge_ns;
+	d->charge_failures += s->charge_failures;
+	d->bufs_tried += s->bufs_tried;
+	d->bufs_failed += s->bufs_failed;
+}
+
 static void add_opcode_calls(struct reg_report *g, uint32_t opcode, uint64_t calls)
 {
 	for (size_t i = 0; i < g->nr_opcodes; i++)
@@ -90,6 +102,7 @@ static void collect_reg(int fd, struct report *r)
 		g->failures += st.failures;
 		g->lat_total_ns += st.lat_total_ns;
 		sum_add(&g->sum, &st.sum);
+		inside_add(&g->inside, &st.inside);
 		add_opcode_calls(g, key.opcode, st.calls);
 		if (key.opcode == PS_REG_CLONE_BUFFERS && st.calls > st.failures) {
 			struct clone_source *src = PUSH(g->sources, g->nr_sources);
@@ -213,6 +226,46 @@ static int collect_pins(int fd, int ncpu, struct report *r)
 	return 0;
 }
 
+static int by_index(const void *a, const void *b)
+{
+	const struct import_report *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int collect_imports(int fd, int ncpu, struct report *r)
+{
+	struct ps_import_stats *vals = calloc(ncpu, sizeof(*vals));
+	struct ps_import_key key;
+
+	if (!vals)
+		return -ENOMEM;
+	FOR_EACH_ENTRY(fd, key, vals, {
+		struct ring_report *ring = report_ring(r, key.ring);
+		struct import_report *im = NULL;
+		if (!ring)
+			continue;
+		for (size_t i = 0; i < ring->nr_imports; i++)
+			if (ring->imports[i].index == key.buf_index)
+				im = &ring->imports[i];
+		if (!im) {
+			im = PUSH(ring->imports, ring->nr_imports);
+			im->index = key.buf_index;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			im->imports += vals[c].imports;
+			im->errors += vals[c].errors;
+			im->offset_imports += vals[c].offset_imports;
+			im->lat_ns += vals[c].lat_ns;
+		}
+	});
+	free(vals);
+	for (size_t i = 0; i < r->nr_rings; i++)
+		qsort(r->rings[i].imports, r->rings[i].nr_imports, sizeof(*r->rings[i].imports),
+		      by_index);
+	return 0;
+}
+
 static void collect_procs(int fd, struct report *r)
 {
 	__u32 key;
@@ -263,6 +316,8 @@ int collect_report(struct tracer *t, struct report *r)
 	e = collect_io(bpf_map__fd(s->maps.io_stats), ncpu, r);
 	if (!e)
 		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
+	if (!e)
+		e = collect_imports(bpf_map__fd(s->maps.imports), ncpu, r);
 	collect_procs(bpf_map__fd(s->maps.proc_stats), r);
 	collect_hists(bpf_map__fd(s->maps.hists), r);
 	for (__u32 i = 0; i < PS_CNT_MAX; i++) {
@@ -272,6 +327,16 @@ int collect_report(struct tracer *t, struct report *r)
 		r->counters[i] = v;
 	}
 	r->backend = tracer_backend(t);
+	r->refused[0] = tracer_refused(t, 0);
+	r->refused[1] = tracer_refused(t, 1);
+	r->measures = (struct measures){
+		.register_fn = tracer_measures(t, "register_fn"),
+		.register_buffer = tracer_measures(t, "register_buffer"),
+		.pin = tracer_measures(t, "pin"),
+		.io_pin = tracer_measures(t, "io_pin"),
+		.charge = tracer_measures(t, "charge"),
+		.import = tracer_measures(t, "import"),
+	};
 	r->nr_hooks = tracer_hooks(t, &r->hooks);
 	r->acct_pages_known = tracer_acct_pages_known(t);
 	r->nr_progs = tracer_prog_stats(t, r->progs, sizeof(r->progs) / sizeof(r->progs[0]));

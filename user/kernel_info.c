@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -134,6 +136,59 @@ int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp)
 	if (!t || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t) - 1;
+}
+
+int kallsyms_find(const char *const *names, size_t n, uint64_t *addrs)
+{
+	size_t cap = 8 << 20, len = 0;
+	char *buf, *line, *end;
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	memset(addrs, 0, n * sizeof(*addrs));
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += r;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	/* "ffffffff81b4ca30 t io_complete_rw": address, type, name */
+	for (line = buf; line < buf + len; line = end + 1) {
+		char *name, *type;
+
+		end = memchr(line, '\n', buf + len - line);
+		if (!end)
+			end = buf + len;
+		*end = '\0';
+		type = memchr(line, ' ', end - line);
+		if (!type || type + 3 >= end || (type[1] != 't' && type[1] != 'T'))
+			continue;
+		name = type + 3;
+		for (size_t i = 0; i < n; i++)
+			if (!addrs[i] && !strcmp(name, names[i]))
+				addrs[i] = strtoull(line, NULL, 16) ?: 1;	/* 0 = hidden */
+	}
+	free(buf);
+	return 0;
+}
+
+bool kernel_has_kprobes(void)
+{
+	/* the perf kprobe PMU exists only with CONFIG_KPROBES */
+	return access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
 }
 
 int ensure_tracefs(bool *mounted_now)

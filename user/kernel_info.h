@@ -29,6 +29,14 @@ bool kbtf_has_member(const struct kernel_info *ki, const char *strct, const char
 /* Arguments of a tracepoint's btf_trace_<name> prototype, -1 if absent. */
 int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp);
 
+/*
+ * One pass over /proc/kallsyms: the address of each text symbol in names
+ * (0 when absent or hidden). Returns 0 or -errno.
+ */
+int kallsyms_find(const char *const *names, size_t n, uint64_t *addrs);
+/* Cheap checks before trying a flavour: kprobes built in, fentry loadable. */
+bool kernel_has_kprobes(void);
+
 /* Mounts tracefs at /sys/kernel/tracing when it is not there; says what it did. */
 int ensure_tracefs(bool *mounted_now);
 

@@ -20,7 +20,7 @@ static struct bpf_program *flavour_prog(struct probe_bpf *s, int f)
 	}
 }
 
-static void try_flavour(int f, struct probe_result *r)
+void probe_flavour(int f, struct probe_result *r)
 {
 	struct probe_bpf *s = probe_bpf__open();
 	struct bpf_link *link;
@@ -58,6 +58,6 @@ void probe_backends(struct probe_result res[BK_COUNT])
 {
 	for (int f = 0; f < BK_COUNT; f++) {
 		memset(&res[f], 0, sizeof(res[f]));
-		try_flavour(f, &res[f]);
+		probe_flavour(f, &res[f]);
 	}
 }

@@ -15,6 +15,8 @@ struct probe_result {
 
 enum backend_flavour { BK_FENTRY, BK_KPROBE, BK_TP_BTF, BK_TRACEPOINT, BK_COUNT };
 
+/* Loads and attaches one trivial program of one flavour. */
+void probe_flavour(int flavour, struct probe_result *r);
 /* Loads and attaches one trivial program per flavour. */
 void probe_backends(struct probe_result res[BK_COUNT]);
 /* io_uring features by io_uring_get_probe, trial calls and BTF enums. */

@@ -22,6 +22,17 @@ const char *hist_title(const struct hist_report *h, char *buf, size_t len)
 	case PS_HIST_BUF_SIZE:
 		snprintf(buf, len, "buffer size registered (%s)", reg_opcode_name(h->op));
 		break;
+	case PS_HIST_PIN_LAT:
+		snprintf(buf, len, "page pinning time per call (%s)", reg_opcode_name(h->op));
+		break;
+	case PS_HIST_CHARGE_LAT:
+		snprintf(buf, len, "memlock charging time per call (%s)", reg_opcode_name(h->op));
+		break;
+	case PS_HIST_IMPORT_LAT:
+		snprintf(buf, len, "registered-buffer lookup latency (%s)", h->op == PS_OP_UNKNOWN ?
+			 "fixed IO: opcode not visible on this kernel" :
+			 sqe_opcode_name(h->op, op, sizeof(op)));
+		break;
 	case PS_HIST_IO_LAT:
 		snprintf(buf, len, "fixed-buffer IO latency, submit to complete (%s)",
 			 sqe_opcode_name(h->op, op, sizeof(op)));
@@ -98,6 +109,9 @@ void render_hist_json_into(json_object *doc, const struct report *r)
 		[PS_HIST_REG_LAT] = "register_latency",
 		[PS_HIST_BUF_SIZE] = "buffer_size",
 		[PS_HIST_IO_LAT] = "io_latency",
+		[PS_HIST_PIN_LAT] = "pin_latency",
+		[PS_HIST_CHARGE_LAT] = "charge_latency",
+		[PS_HIST_IMPORT_LAT] = "import_latency",
 	};
 	json_object *list = json_object_new_array();
 	char title[96], op[32];

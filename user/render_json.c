@@ -11,6 +11,31 @@ static void add_u64(json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, U64(v));
 }
 
+/* A number measured by an internals hook, or null where none is attached. */
+static json_object *measured(bool have, uint64_t v)
+{
+	return have ? U64(v) : NULL;
+}
+
+static json_object *inside_json(const struct report *r, const struct ps_inside *in)
+{
+	const struct measures *m = &r->measures;
+	json_object *o;
+
+	if (!m->register_fn && !m->pin && !m->charge && !m->register_buffer)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "fn_ns", measured(m->register_fn, in->fn_ns));
+	json_object_object_add(o, "pinned_pages", measured(m->pin, in->pinned_pages));
+	json_object_object_add(o, "pin_ns", measured(m->pin, in->pin_ns));
+	json_object_object_add(o, "charged_pages", measured(m->charge, in->charged_pages));
+	json_object_object_add(o, "charge_ns", measured(m->charge, in->charge_ns));
+	json_object_object_add(o, "charge_failures", measured(m->charge, in->charge_failures));
+	json_object_object_add(o, "buffers_tried", measured(m->register_buffer, in->bufs_tried));
+	json_object_object_add(o, "buffers_failed", measured(m->register_buffer, in->bufs_failed));
+	return o;
+}
+
 static json_object *reg_json(const struct report *r, const struct reg_report *g, bool clone)
 {
 	json_object *o = json_object_new_object();
@@ -41,6 +66,7 @@ static json_object *reg_json(const struct report *r, const struct reg_report *g,
 	add_u64(lat, "max", g->lat_max_ns);
 	add_u64(lat, "total", g->lat_total_ns);
 	json_object_object_add(o, "latency_ns", lat);
+	json_object_object_add(o, "inside", inside_json(r, &g->inside));
 	if (clone) {
 		json_object *srcs = json_object_new_array();
 
@@ -100,6 +126,24 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 		add_u64(bufidx, buf, ring->buf_index[i].ops);
 	}
 	json_object_object_add(o, "buf_index_ops", bufidx);
+	if (r->measures.import) {
+		json_object *imp = json_object_new_object();
+		uint64_t errors = 0, offset = 0;
+
+		for (size_t i = 0; i < ring->nr_imports; i++) {
+			snprintf(buf, sizeof(buf), "%u", ring->imports[i].index);
+			add_u64(imp, buf, ring->imports[i].imports);
+			errors += ring->imports[i].errors;
+			offset += ring->imports[i].offset_imports;
+		}
+		json_object_object_add(o, "imports", imp);
+		add_u64(o, "import_errors", errors);
+		add_u64(o, "offset_imports", offset);
+	} else {
+		json_object_object_add(o, "imports", NULL);
+	}
+	json_object_object_add(o, "setup_pinned_pages",
+			       measured(r->measures.pin, ring->info.setup_pinned_pages));
 	add_u64(pinned, "ios", ring->pinned.ios);
 	add_u64(pinned, "pages", ring->pinned.pages);
 	json_object_object_add(o, "pinned_io", pinned);
@@ -114,6 +158,17 @@ json_object *render_header_json(const struct report *r)
 
 	json_object_object_add(o, "kernel", json_object_new_string(r->kernel));
 	json_object_object_add(backend, "name", json_object_new_string(r->backend));
+	for (int f = 0; f < 2; f++)
+		if (r->refused[f]) {
+			json_object *ref;
+
+			if (!json_object_object_get_ex(backend, "refused", &ref)) {
+				ref = json_object_new_object();
+				json_object_object_add(backend, "refused", ref);
+			}
+			json_object_object_add(ref, f ? "kprobe" : "fentry",
+					       json_object_new_string(r->refused[f]));
+		}
 	for (size_t i = 0; i < r->nr_hooks; i++) {
 		json_object *list;
 
@@ -180,6 +235,10 @@ json_object *render_stat_json(const struct report *r)
 		add_u64(dio, "pages", p->st.dio_pages);
 		json_object_object_add(po, "direct_io", dio);
 		add_u64(po, "pinned_bios", p->st.pinned_bios);
+		json_object_object_add(po, "io_pinned_pages",
+				       measured(r->measures.io_pin, p->st.io_pinned_pages));
+		json_object_object_add(po, "io_pin_calls",
+				       measured(r->measures.io_pin, p->st.io_pin_calls));
 		json_object_array_add(procs, po);
 	}
 	json_object_object_add(o, "processes", procs);

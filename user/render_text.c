@@ -46,7 +46,16 @@ static void print_reg_table(FILE *out, const struct report *r, const struct ring
 	}
 	for (int k = 0; k < REG_KINDS; k++) {
 		const struct reg_report *g = &ring->reg[k];
+		const struct ps_inside *in = &g->inside;
 
+		if (g->calls && (r->measures.pin || r->measures.charge))
+			fprintf(out, "    %s inside: %s in the kernel function, pinned %llu pages "
+				"in %s, charged %llu to memlock%s\n", reg_kind_name(k),
+				fmt_ns(in->fn_ns / g->calls, b1, sizeof(b1)),
+				(unsigned long long)in->pinned_pages,
+				fmt_ns(in->pin_ns, b2, sizeof(b2)),
+				(unsigned long long)in->charged_pages,
+				in->charge_failures ? " (a charge failed)" : "");
 		if (g->sum.huge_buffers)
 			fprintf(out, "    %s: %llu buffers on huge pages (%llu segments for %llu pages)\n",
 				reg_kind_name(k), (unsigned long long)g->sum.huge_buffers,
@@ -99,6 +108,17 @@ static void print_io(FILE *out, const struct ring_report *ring, int top)
 		}
 		fputc('\n', out);
 	}
+	if (ring->nr_imports) {
+		uint64_t total = 0, lat = 0;
+
+		for (size_t i = 0; i < ring->nr_imports; i++) {
+			total += ring->imports[i].imports;
+			lat += ring->imports[i].lat_ns;
+		}
+		fprintf(out, "  buffer lookups (import hook): %llu over %zu indexes, avg %s\n",
+			(unsigned long long)total, ring->nr_imports,
+			fmt_ns(total ? lat / total : 0, b1, sizeof(b1)));
+	}
 	fprintf(out, "  pinned per IO: %llu IOs, %llu pages\n",
 		(unsigned long long)ring->pinned.ios, (unsigned long long)ring->pinned.pages);
 }
@@ -108,6 +128,9 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 	char flags[128];
 
 	print_header(out, r);
+	for (int f = 0; f < 2; f++)
+		if (r->refused[f])
+			fprintf(out, "  (%s not used: %s)\n", f ? "kprobe" : "fentry", r->refused[f]);
 	if (!r->nr_rings)
 		fprintf(out, "\nno io_uring rings seen\n");
 	for (size_t i = 0; i < r->nr_rings; i++) {
@@ -134,6 +157,10 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 			"%llu bios with pinned pages\n", p->pid, p->st.comm,
 			(unsigned long long)p->st.dio_ios, (unsigned long long)p->st.dio_pages,
 			(unsigned long long)p->st.pinned_bios);
+		if (r->measures.io_pin)
+			fprintf(out, "  pages pinned outside registration and setup: %llu in %llu calls\n",
+				(unsigned long long)p->st.io_pinned_pages,
+				(unsigned long long)p->st.io_pin_calls);
 	}
 	if (r->nr_progs) {
 		/* the statistics themselves add ~20 ns to every run they time */

@@ -41,6 +41,7 @@ void report_free(struct report *r)
 		}
 		free(ring->io_ops);
 		free(ring->buf_index);
+		free(ring->imports);
 	}
 	free(r->rings);
 	free(r->procs);

@@ -41,6 +41,7 @@ struct reg_report {
 	size_t nr_opcodes;
 	struct clone_source *sources;
 	size_t nr_sources;
+	struct ps_inside inside;	/* internals hooks; see report.measures */
 };
 
 struct io_op_report {
@@ -53,6 +54,12 @@ struct buf_index_report {
 	uint64_t ops;
 };
 
+/* Buffer lookups by the import hook, per buffer index (all opcodes). */
+struct import_report {
+	uint32_t index;
+	uint64_t imports, errors, offset_imports, lat_ns;
+};
+
 struct ring_report {
 	struct ps_ring info;
 	struct reg_report reg[REG_KINDS];
@@ -61,6 +68,13 @@ struct ring_report {
 	struct buf_index_report *buf_index;	/* by ops, descending */
 	size_t nr_buf_index;
 	struct ps_pin_stats pinned;
+	struct import_report *imports;	/* by index, ascending */
+	size_t nr_imports;
+};
+
+/* Which internals measurements this run has (else JSON says null). */
+struct measures {
+	bool register_fn, register_buffer, pin, io_pin, charge, import;
 };
 
 struct proc_report {
@@ -76,6 +90,8 @@ struct hist_report {
 struct report {
 	char kernel[65];
 	const char *backend;
+	const char *refused[2];		/* why fentry / kprobe were not used */
+	struct measures measures;
 	const struct tracer_hook *hooks;
 	size_t nr_hooks;
 	bool acct_pages_known;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,12 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include "internals.h"
+#include "probes.h"
 #include "pinscope.skel.h"
 #include "tracer.h"
 
-#define MAX_HOOKS 16
+#define MAX_HOOKS 48
 
 struct tracer {
 	struct pinscope_bpf *skel;
@@ -21,6 +24,11 @@ struct tracer {
 	int stats_fd;		/* BPF_ENABLE_STATS: stats on while open */
 	struct tracer_hook hooks[MAX_HOOKS];
 	size_t nr_hooks;
+	enum flavour flavour;
+	char refused[FLAVOUR_NONE][160];	/* why fentry / kprobe were not used */
+	uint64_t complete_rw[2];	/* io_complete_rw, io_complete_rw_iopoll */
+	pthread_t kallsyms_thread;
+	bool kallsyms_running;
 };
 
 /* What each program measures, for the report's "which hook produced it". */
@@ -37,6 +45,18 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_dio_begin",    "pinned_io" },
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
+	{ "ps_setup_enter",  "setup" },
+	{ "ps_setup_exit",   "setup" },
+};
+
+/* Internals programs are named ps_<hook>_{fe,fx,kp,kr}: measure by prefix. */
+static const struct { const char *prefix, *measure; } internals_measures[] = {
+	{ "ps_rf_",       "register_fn" },
+	{ "ps_bufreg_",   "register_buffer" },
+	{ "ps_pin_",      "pin" },
+	{ "ps_pup",       "io_pin" },
+	{ "ps_charge",    "charge" },
+	{ "ps_imp_",      "import" },
 };
 
 static void set_err(char *err, size_t len, const char *fmt, const char *what, int e)
@@ -93,12 +113,20 @@ static void record_hooks(struct tracer *t)
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		if (!bpf_program__autoload(prog) || t->nr_hooks == MAX_HOOKS)
 			continue;
+		const char *name = bpf_program__name(prog), *measure = NULL;
+
 		for (size_t i = 0; i < sizeof(prog_measures) / sizeof(prog_measures[0]); i++)
-			if (!strcmp(prog_measures[i].prog, bpf_program__name(prog))) {
-				t->hooks[t->nr_hooks].measure = prog_measures[i].measure;
-				t->hooks[t->nr_hooks].attach = bpf_program__section_name(prog);
-				t->nr_hooks++;
-			}
+			if (!strcmp(prog_measures[i].prog, name))
+				measure = prog_measures[i].measure;
+		for (size_t i = 0; i < sizeof(internals_measures) / sizeof(internals_measures[0]); i++)
+			if (!strncmp(internals_measures[i].prefix, name,
+				     strlen(internals_measures[i].prefix)))
+				measure = internals_measures[i].measure;
+		if (!measure)
+			continue;
+		t->hooks[t->nr_hooks].measure = measure;
+		t->hooks[t->nr_hooks].attach = bpf_program__section_name(prog);
+		t->nr_hooks++;
 	}
 }
 
@@ -111,21 +139,120 @@ static int ring_event(void *ctx, void *data, size_t size)
 	return t->on_event(t->cookie, data);
 }
 
+/* /proc/kallsyms takes ~50 ms to read: do it on the other core meanwhile. */
+static void *kallsyms_worker(void *arg)
+{
+	static const char *const syms[] = { "io_complete_rw", "io_complete_rw_iopoll" };
+	struct tracer *t = arg;
+
+	kallsyms_find(syms, 2, t->complete_rw);
+	return NULL;
+}
+
+static void join_kallsyms(struct tracer *t)
+{
+	if (!t->kallsyms_running)
+		return;
+	pthread_join(t->kallsyms_thread, NULL);
+	t->kallsyms_running = false;
+}
+
+/* Opens, configures, loads and attaches the object for one flavour. */
+static int try_flavour(struct tracer *t, const struct tracer_opts *o,
+		       const struct kernel_info *ki, enum flavour f, char *why, size_t len)
+{
+	int e;
+
+	t->skel = pinscope_bpf__open();
+	if (!t->skel) {
+		e = -errno;
+		snprintf(why, len, "opening the BPF object: %s", strerror(-e));
+		return e;
+	}
+	choose_programs(t->skel, o, ki);
+	if (f != FLAVOUR_NONE && !internals_choose(t->skel, ki, f, o->registration_only)) {
+		snprintf(why, len, "no io_uring function it needs is %s here",
+			 f == FLAVOUR_FENTRY ? "in BTF" : "in /proc/kallsyms");
+		e = -ENOENT;
+		goto fail;
+	}
+	if (f == FLAVOUR_NONE)
+		internals_choose(t->skel, ki, f, o->registration_only);
+	e = pinscope_bpf__load(t->skel);
+	if (e) {
+		snprintf(why, len, "load: %s%s", strerror(-e),
+			 e == -EPERM && f == FLAVOUR_FENTRY ? " (kernel lockdown)" : "");
+		goto fail;
+	}
+	join_kallsyms(t);
+	t->skel->bss->io_complete_rw_addr = t->complete_rw[0];
+	t->skel->bss->io_complete_rw_iopoll_addr = t->complete_rw[1];
+	e = pinscope_bpf__attach(t->skel);
+	if (e) {
+		snprintf(why, len, "attach: %s%s", strerror(-e),
+			 f == FLAVOUR_KPROBE && e == -ENOENT ? " (no kprobes in this kernel)" : "");
+		goto fail;
+	}
+	t->flavour = f;
+	return 0;
+fail:
+	pinscope_bpf__destroy(t->skel);
+	t->skel = NULL;
+	return e;
+}
+
+/*
+ * Refusals that cost a few milliseconds instead of a full load: no kprobe
+ * PMU, or a trivial fentry program the kernel will not load (lockdown).
+ */
+static int precheck_flavour(enum flavour f, char *why, size_t len)
+{
+	struct probe_result r = {};
+
+	if (f == FLAVOUR_KPROBE && !kernel_has_kprobes()) {
+		snprintf(why, len, "kprobes are not built into this kernel (no kprobe PMU)");
+		return -EOPNOTSUPP;
+	}
+	if (f != FLAVOUR_FENTRY)
+		return 0;
+	probe_flavour(BK_FENTRY, &r);
+	if (r.yes)
+		return 0;
+	snprintf(why, len, "%s", r.how);
+	return -EPERM;
+}
+
+/* auto: fentry, then kprobe, then tracepoints only; a named backend: just it. */
+static int flavours_for(const char *backend, enum flavour *list)
+{
+	if (!backend || !strcmp(backend, "auto")) {
+		list[0] = FLAVOUR_FENTRY;
+		list[1] = FLAVOUR_KPROBE;
+		list[2] = FLAVOUR_NONE;
+		return 3;
+	}
+	for (int f = FLAVOUR_FENTRY; f <= FLAVOUR_NONE; f++)
+		if (!strcmp(backend, flavour_name(f))) {
+			list[0] = f;
+			return 1;
+		}
+	return 0;
+}
+
 int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 	       struct tracer **out, char *err, size_t errlen)
 {
+	enum flavour list[3];
+	char why[160] = "";
 	struct tracer *t;
+	int n, e = -EINVAL;
 	bool mounted;
-	int e;
 
 	*out = NULL;
-	if (o->backend && strcmp(o->backend, "auto") && strcmp(o->backend, "tracepoint")) {
-		if (!strcmp(o->backend, "fentry") || !strcmp(o->backend, "kprobe"))
-			snprintf(err, errlen, "backend '%s' is not built into this pinscope "
-				 "(available: tracepoint)", o->backend);
-		else
-			snprintf(err, errlen, "unknown backend '%s' (fentry, kprobe, tracepoint, auto)",
-				 o->backend);
+	n = flavours_for(o->backend, list);
+	if (!n) {
+		snprintf(err, errlen, "unknown backend '%s' (fentry, kprobe, tracepoint, auto)",
+			 o->backend);
 		return -EINVAL;
 	}
 	if (!ki->btf) {
@@ -144,24 +271,20 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 	if (!t)
 		return -ENOMEM;
 	t->stats_fd = -1;
-	t->skel = pinscope_bpf__open();
-	if (!t->skel) {
-		e = -errno;
-		set_err(err, errlen, "%s: %s", "opening the BPF object", -e);
-		goto fail;
-	}
-	choose_programs(t->skel, o, ki);
 	t->acct_pages_known = kbtf_has_member(ki, "io_mapped_ubuf", "acct_pages");
-	e = pinscope_bpf__load(t->skel);
-	if (e) {
-		set_err(err, errlen, "loading BPF programs failed (%s: %s; -v shows libbpf's log)",
-			"load", -e);
-		goto fail;
+	t->kallsyms_running = !pthread_create(&t->kallsyms_thread, NULL, kallsyms_worker, t);
+	for (int i = 0; i < n; i++) {
+		e = precheck_flavour(list[i], why, sizeof(why));
+		if (!e)
+			e = try_flavour(t, o, ki, list[i], why, sizeof(why));
+		if (!e)
+			break;
+		if (list[i] != FLAVOUR_NONE)
+			snprintf(t->refused[list[i]], sizeof(t->refused[0]), "%s", why);
 	}
-	e = pinscope_bpf__attach(t->skel);
 	if (e) {
-		set_err(err, errlen, "attaching BPF programs failed (%s: %s; -v shows libbpf's log)",
-			"attach", -e);
+		snprintf(err, errlen, "backend %s cannot work here: %s (-v shows libbpf's log)",
+			 flavour_name(list[n - 1]), why);
 		goto fail;
 	}
 	if (o->events) {
@@ -192,6 +315,7 @@ void tracer_free(struct tracer *t)
 {
 	if (!t)
 		return;
+	join_kallsyms(t);
 	if (t->stats_fd >= 0)
 		close(t->stats_fd);
 	ring_buffer__free(t->rb);
@@ -227,7 +351,20 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 
 const char *tracer_backend(const struct tracer *t)
 {
-	return "tracepoint";
+	return flavour_name(t->flavour);
+}
+
+const char *tracer_refused(const struct tracer *t, int flavour)
+{
+	return flavour < FLAVOUR_NONE && t->refused[flavour][0] ? t->refused[flavour] : NULL;
+}
+
+bool tracer_measures(const struct tracer *t, const char *measure)
+{
+	for (size_t i = 0; i < t->nr_hooks; i++)
+		if (!strcmp(t->hooks[i].measure, measure))
+			return true;
+	return false;
 }
 
 size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks)

@@ -52,6 +52,10 @@ bool tracer_has_events(const struct tracer *t);
 int tracer_poll(struct tracer *t, int timeout_ms);
 
 const char *tracer_backend(const struct tracer *t);
+/* Why a flavour (0 fentry, 1 kprobe) was refused, or NULL. */
+const char *tracer_refused(const struct tracer *t, int flavour);
+/* Whether a hook for this measure ("pin", "import", …) is attached. */
+bool tracer_measures(const struct tracer *t, const char *measure);
 size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks);
 bool tracer_acct_pages_known(const struct tracer *t);
 /* Fills up to max entries; returns how many, 0 when stats are off. */
