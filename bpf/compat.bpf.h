@@ -35,6 +35,24 @@ struct io_mapped_ubuf___old {
 	__u64 ubuf_end;
 } __attribute__((preserve_access_index));
 
+/* Up to 6.12 a request pointed at its buffer directly (req->imu). */
+struct io_kiocb___old {
+	struct io_mapped_ubuf *imu;
+} __attribute__((preserve_access_index));
+
+/*
+ * Before 6.13 the send path reuses req->buf_index, so a SEND_ZC request's
+ * buffer is known only by its io_mapped_ubuf: NULL where buf_node exists.
+ */
+static __always_inline struct io_mapped_ubuf *ps_req_old_imu(struct io_kiocb *req)
+{
+	struct io_kiocb___old *o = (void *)req;
+
+	if (bpf_core_field_exists(req->buf_node) || !bpf_core_field_exists(o->imu))
+		return NULL;
+	return BPF_CORE_READ(o, imu);
+}
+
 /* Before 6.4 the iovec pointer of an iov_iter was named iov, not __iov. */
 struct iov_iter___old {
 	const struct iovec *iov;
@@ -94,6 +112,17 @@ ps_table_imu(const struct ps_table_ref *t, __u32 slot)
 	if (BPF_CORE_READ((struct io_mapped_ubuf *)entry, ubuf) == PS_DUMMY_UBUF)
 		return NULL;
 	return entry;
+}
+
+/* The buffer a request looked up (6.13+: req->buf_node->buf), else NULL. */
+static __always_inline struct io_mapped_ubuf *ps_req_imu(struct io_kiocb *req)
+{
+	struct io_rsrc_node *node;
+
+	if (!bpf_core_field_exists(req->buf_node))
+		return NULL;
+	node = BPF_CORE_READ(req, buf_node);
+	return node ? BPF_CORE_READ(node, buf) : NULL;
 }
 
 static __always_inline __u64 ps_imu_len(struct io_mapped_ubuf *imu)
@@ -160,6 +189,47 @@ static __always_inline bool ps_req_fixed_buf(struct io_kiocb *req, bool uring_cm
 	if (uring_cmd)
 		return BPF_CORE_READ((struct io_uring_cmd *)cmd, flags) & PS_URING_CMD_FIXED;
 	return BPF_CORE_READ((struct io_sr_msg *)cmd, flags) & PS_RECVSEND_FIXED_BUF;
+}
+
+/*
+ * Up to 6.12, SEND_ZC prep read the buffer index from the SQE into a local
+ * and kept only req->imu: req->buf_index stayed whatever the recycled
+ * request held (6.12 reported index 1 for IO on buffer 0). The tracepoints
+ * see no lookup, so the index is where req->imu sits in ctx->user_bufs.
+ */
+struct imu_slot_find {
+	void **slots;
+	void *imu;
+	__u32 slot;
+};
+
+static long imu_slot_cb(__u32 i, struct imu_slot_find *f)
+{
+	void *entry = NULL;
+
+	bpf_probe_read_kernel(&entry, sizeof(entry), f->slots + i);
+	if (entry != f->imu)
+		return 0;
+	f->slot = i;
+	return 1;
+}
+
+static __always_inline __u16 ps_net_zc_buf_index(struct io_kiocb *req, void *ctx,
+						 __u16 buf_index)
+{
+	struct imu_slot_find f = { .slot = buf_index };
+	struct ps_table_ref t = {};
+
+	if (bpf_core_field_exists(struct io_ring_ctx, buf_table))
+		return buf_index;
+	f.imu = ps_req_old_imu(req);
+	ps_table_ref(ctx, &t);
+	if (!f.imu || !t.base)
+		return buf_index;
+	f.slots = t.base;
+	/* IORING_MAX_REG_BUFFERS slots at most */
+	bpf_loop(t.nr < (1U << 14) ? t.nr : (1U << 14), imu_slot_cb, &f, 0);
+	return f.slot;
 }
 
 static __always_inline const struct iovec *ps_iter_iov(struct iov_iter *it)

@@ -170,13 +170,26 @@ static __always_inline void import_imu_enter(struct io_mapped_ubuf *imu, __u64 b
 {
 	__u64 key = (__u64)imu;
 	struct imu_owner *own = bpf_map_lookup_elem(&imu_owners, &key);
-	struct tstate *ts;
+	struct tstate *ts = tstate_get(false);
+	struct imu_key ik = { .imu = key };
+	__u32 *slot;
 
-	if (!own || !(ts = tstate_get(true)))
+	if (!own || !ts)
 		return;
 	ts->imp_ring = own->ring;
-	ts->imp_op = PS_OP_UNKNOWN;
 	ts->imp_idx = own->slot;
+	if (ts->enter_ctx) {
+		__u64 ck = ts->enter_ctx;
+		__u32 *ring = bpf_map_lookup_elem(&ring_ids, &ck);
+
+		ik.ring = ring ? *ring : 0;
+		slot = bpf_map_lookup_elem(&imu_slots, &ik);
+		if (slot) {
+			ts->imp_ring = ik.ring;
+			ts->imp_idx = *slot;
+		}
+	}
+	ts->imp_op = PS_OP_UNKNOWN;
 	ts->imp_req = 0;
 	ts->imp_offset = BPF_CORE_READ(imu, ubuf) != buf_addr;
 	ts->imp_start = bpf_ktime_get_ns();
@@ -195,11 +208,10 @@ static __always_inline void import_exit(__u64 ret)
 	ts->imp_start = 0;
 	if (ts->imp_req && (int)ret == 0) {
 		/* the lookup is done now: the request points at the buffer */
-		struct io_kiocb *req = (void *)ts->imp_req;
-		struct io_rsrc_node *node = BPF_CORE_READ(req, buf_node);
+		struct io_mapped_ubuf *imu = ps_req_imu((void *)ts->imp_req);
 
-		if (node)
-			ts->imp_offset = BPF_CORE_READ(node, buf, ubuf) != ts->imp_buf_addr;
+		if (imu)
+			ts->imp_offset = BPF_CORE_READ(imu, ubuf) != ts->imp_buf_addr;
 	}
 	key.ring = ts->imp_ring;
 	key.opcode = ts->imp_op;
@@ -214,6 +226,26 @@ static __always_inline void import_exit(__u64 ret)
 	if (ts->imp_offset)
 		st->offset_imports++;
 	hist_add(PS_HIST_IMPORT_LAT, ts->imp_op, lat);
+}
+
+/* io_uring_enter(2) names the ring whose requests are prepared and issued */
+#define PS_ENTER_REGISTERED_RING	(1U << 4)
+
+static __always_inline void enter_enter(int fd, __u32 flags)
+{
+	struct tstate *ts;
+
+	if (!tgid_traced() || !(ts = tstate_get(true)))
+		return;
+	ts->enter_ctx = (__u64)ps_fd_ring_ctx(fd, flags & PS_ENTER_REGISTERED_RING);
+}
+
+static __always_inline void enter_exit(void)
+{
+	struct tstate *ts = tstate_get(false);
+
+	if (ts)
+		ts->enter_ctx = 0;
 }
 
 /* io_uring_setup(2) brackets pins of ring memory (NO_MMAP) */

@@ -77,6 +77,16 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 		return;
 	key.opcode = op;
 	key.buf_index = buf_index;
+	if (op == PS_OP_SEND_ZC || op == PS_OP_SENDMSG_ZC)
+		key.buf_index = ps_net_zc_buf_index(req, ctx, buf_index);
+	if (op_maybe_fixed(op) && track_imu_owner) {
+		struct io_mapped_ubuf *imu = ps_req_old_imu(req);
+		struct imu_key ik = { .imu = (__u64)imu, .ring = key.ring };
+		__u32 *slot = imu ? bpf_map_lookup_elem(&imu_slots, &ik) : NULL;
+
+		if (slot)
+			key.buf_index = *slot;
+	}
 	st = bpf_map_lookup_elem(&io_stats, &key);
 	if (!st) {
 		if (bpf_map_update_elem(&io_stats, &key, &zero_io, BPF_NOEXIST) == -PS_E2BIG)

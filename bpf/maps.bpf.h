@@ -30,6 +30,8 @@ const volatile bool bufreg_returns_ptr = false;	/* io_sqe_buffer_register's resu
  */
 __u64 io_complete_rw_addr = 0;
 __u64 io_complete_rw_iopoll_addr = 0;
+/* iomap's bio completion: marks the bios of a direct IO (ps_dio_bio) */
+__u64 iomap_dio_end_io_addr = 0;
 
 __u32 next_ring_id = 0;
 /* bumped whenever a ctx address gets a new ring id: invalidates ring_cache */
@@ -112,11 +114,30 @@ struct {
 	__type(value, struct ps_import_stats);
 } imports SEC(".maps");
 
-/* Before 6.13 the import hook gets an io_mapped_ubuf, no request: its ring. */
+/*
+ * Before 6.13 the import hook gets an io_mapped_ubuf, no request. A clone
+ * shares one io_mapped_ubuf between rings (maybe at another slot), so the
+ * ring comes from the io_uring_enter(2) in progress and the slot from
+ * (buffer, ring); the last owner is the fallback for io-wq/SQPOLL threads.
+ */
+struct imu_key {
+	__u64 imu;
+	__u32 ring;
+	__u32 pad;
+};
+
 struct imu_owner {
 	__u32 ring;
 	__u32 slot;
 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4 * PS_MAX_REG_BUFFERS);
+	__type(key, struct imu_key);
+	__type(value, __u32);
+} imu_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -136,6 +157,7 @@ struct tstate {
 	__u64 imp_start;
 	__u64 imp_buf_addr;
 	__u64 imp_req;
+	__u64 enter_ctx;	/* ring of the io_uring_enter(2) in progress */
 	__u32 imp_ring;
 	__u16 imp_op;
 	__u16 imp_idx;
@@ -221,6 +243,7 @@ struct pinned_req {
 	__u32 ring;
 	__u32 pad;
 	__u64 pages;
+	__u64 dio;		/* ps_dio_bio: the struct iomap_dio the pages are of */
 };
 
 struct {

@@ -90,4 +90,94 @@ static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter
 	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
 }
 
+/*
+ * Kernels without the iomap_dio_rw_begin tracepoint (it came with "iomap:
+ * Add DIO tracepoints", 6.3) show a direct IO at the block layer only.
+ * iomap's bios (bi_end_io = iomap_dio_bio_end_io, found in kallsyms by user
+ * space) carry their struct iomap_dio in bi_private: the kiocb and the
+ * caller's iterator are one step away. Each bio referenced its own pages
+ * (there, per IO, with get_user_pages rather than FOLL_PIN), so a request's
+ * pages are summed over its bios. iomap adds a bio's size to dio->size
+ * before submitting it: the first bio of a dio is the one that equals it.
+ * Not told apart: the zero-page bios of an unaligned write's block padding.
+ */
+struct bvec_walk {
+	struct bio_vec *vec;
+	__u64 pages;
+};
+
+static long bvec_seg_pages(__u32 i, struct bvec_walk *w)
+{
+	struct bio_vec bv = {};
+
+	bpf_probe_read_kernel(&bv, sizeof(bv), w->vec + i);
+	w->pages += span_pages(bv.bv_offset, bv.bv_len);
+	return 0;
+}
+
+static __always_inline bool iter_is_user(struct iov_iter *it)
+{
+	__u8 type = BPF_CORE_READ(it, iter_type);
+
+	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
+	    type == bpf_core_enum_value(enum iter_type, ITER_UBUF))
+		return true;
+	return type == bpf_core_enum_value(enum iter_type, ITER_IOVEC);
+}
+
+static __always_inline void handle_dio_bio(struct bio *bio)
+{
+	struct bvec_walk w = {};
+	struct iomap_dio *dio;
+	struct kiocb *iocb;
+	__u16 vcnt;
+	void *done;
+
+	if (!iomap_dio_end_io_addr ||
+	    (__u64)BPF_CORE_READ(bio, bi_end_io) != iomap_dio_end_io_addr)
+		return;
+	dio = BPF_CORE_READ(bio, bi_private);
+	if (!iter_is_user(BPF_CORE_READ(dio, submit.iter)))
+		return;	/* a registered buffer (bvec) or kernel memory */
+	w.vec = BPF_CORE_READ(bio, bi_io_vec);
+	vcnt = BPF_CORE_READ(bio, bi_vcnt);
+	bpf_loop(vcnt > 256 ? 256 : vcnt, bvec_seg_pages, &w, 0);	/* BIO_MAX_VECS */
+	if (!w.pages)
+		return;
+	iocb = BPF_CORE_READ(dio, iocb);
+	done = BPF_CORE_READ(iocb, ki_complete);
+	if (done && ((__u64)done == io_complete_rw_addr ||
+		     (__u64)done == io_complete_rw_iopoll_addr)) {
+		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
+		__u64 key = (__u64)req;
+		struct pinned_req *p = bpf_map_lookup_elem(&pinned_reqs, &key);
+		struct pinned_req np = { .pages = w.pages, .dio = (__u64)dio };
+
+		if (p && p->dio == (__u64)dio) {
+			__sync_fetch_and_add(&p->pages, w.pages);
+			return;
+		}
+		np.ring = ring_id(BPF_CORE_READ(req, ctx));
+		if (!np.ring)
+			return;
+		/* another dio of the same request is a retry: it counts once */
+		if (bpf_map_update_elem(&pinned_reqs, &key, &np, BPF_NOEXIST) == 0)
+			__sync_fetch_and_add(&pinned_reqs_pending, 1);
+		else
+			bpf_map_update_elem(&pinned_reqs, &key, &np, BPF_EXIST);
+		return;
+	}
+	if (!tgid_traced())
+		return;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ps_proc_stats *ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
+
+	if (!ps)
+		return;
+	if (BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size))
+		__sync_fetch_and_add(&ps->dio_ios, 1);
+	__sync_fetch_and_add(&ps->dio_pages, w.pages);
+	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+}
+
 #endif /* PS_PINNING_BPF_H */

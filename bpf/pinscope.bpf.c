@@ -104,6 +104,14 @@ int BPF_PROG(ps_dio_begin, struct kiocb *iocb, struct iov_iter *iter)
 	return 0;
 }
 
+/* The same where iomap_dio_rw_begin is missing: from iomap's bios. */
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(ps_dio_bio, struct bio *bio)
+{
+	handle_dio_bio(bio);
+	return 0;
+}
+
 /* Block-layer evidence: a bio that carries pinned user pages. */
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(ps_bio_queue, struct bio *bio)
@@ -217,6 +225,21 @@ ENTRY_HOOK(ps_imp_vec, io_import_reg_vec, IMPORT_VEC_ENTER)
 EXIT_HOOK(ps_imp_vec, io_import_reg_vec, import_exit)
 ENTRY_HOOK(ps_imp_imu, io_import_fixed, IMPORT_IMU_ENTER)
 EXIT_HOOK(ps_imp_imu, io_import_fixed, import_exit)
+
+/* Before 6.13 imports are attributed through the io_uring_enter in progress */
+SEC("tracepoint/syscalls/sys_enter_io_uring_enter")
+int ps_enter_enter(struct trace_event_raw_sys_enter *tp)
+{
+	enter_enter((int)tp->args[0], (__u32)tp->args[3]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_io_uring_enter")
+int ps_enter_exit(void *ctx)
+{
+	enter_exit();
+	return 0;
+}
 
 /* io_uring_setup(2) brackets the pins of NO_MMAP ring memory */
 SEC("tracepoint/syscalls/sys_enter_io_uring_setup")

@@ -51,9 +51,11 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };
+		struct imu_key ik = { .imu = (__u64)imu, .ring = w->ring };
 		__u64 key = (__u64)imu;
 
 		bpf_map_update_elem(&imu_owners, &key, &own, BPF_ANY);
+		bpf_map_update_elem(&imu_slots, &ik, &own.slot, BPF_ANY);
 	}
 	return 0;
 }

@@ -160,11 +160,18 @@ int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum 
 				bpf_program__set_autoload(p, on && mine);
 		}
 	}
-	s->rodata->track_imu_owner = f != FLAVOUR_NONE &&
-				     (f == FLAVOUR_FENTRY ? kbtf_has_func(ki, "io_import_fixed")
-							  : rows[NR_ROWS - 1].h.in_kallsyms) &&
-				     !registration_only;
+	/*
+	 * Buffers are known by owner and slot where the import hook sees no
+	 * request, and on the old table layout (6.12 and before), where a
+	 * SEND_ZC request's buf_index is reused and only req->imu is left.
+	 */
+	bool imu_import = rows[NR_ROWS - 1].h.chosen;	/* io_import_fixed */
+
+	s->rodata->track_imu_owner = !registration_only &&
+		(imu_import || !kbtf_has_member(ki, "io_ring_ctx", "buf_table"));
 	s->rodata->bufreg_returns_ptr = returns_ptr(ki, "io_sqe_buffer_register");
+	bpf_program__set_autoload(s->progs.ps_enter_enter, imu_import);
+	bpf_program__set_autoload(s->progs.ps_enter_exit, imu_import);
 	bpf_program__set_autoload(s->progs.ps_setup_enter, enabled > 0);
 	bpf_program__set_autoload(s->progs.ps_setup_exit, enabled > 0);
 	return enabled;

@@ -26,7 +26,7 @@ struct tracer {
 	size_t nr_hooks;
 	enum flavour flavour;
 	char refused[FLAVOUR_NONE][160];	/* why fentry / kprobe were not used */
-	uint64_t complete_rw[2];	/* io_complete_rw, io_complete_rw_iopoll */
+	uint64_t complete_rw[3];	/* io_complete_rw, _iopoll, iomap_dio_bio_end_io */
 	pthread_t kallsyms_thread;
 	bool kallsyms_running;
 };
@@ -43,10 +43,13 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_submit",       "io_latency" },
 	{ "ps_submit_old",   "io_latency" },
 	{ "ps_dio_begin",    "pinned_io" },
+	{ "ps_dio_bio",      "pinned_io" },
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
 	{ "ps_setup_enter",  "setup" },
 	{ "ps_setup_exit",   "setup" },
+	{ "ps_enter_enter",  "import_ring" },
+	{ "ps_enter_exit",   "import_ring" },
 };
 
 /* Internals programs are named ps_<hook>_{fe,fx,kp,kr}: measure by prefix. */
@@ -85,6 +88,10 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 				  kbtf_tp_nargs(ki, "io_uring_submit_sqe") >= 0);
 	bpf_program__set_autoload(s->progs.ps_dio_begin,
 				  kbtf_tp_nargs(ki, "iomap_dio_rw_begin") >= 0);
+	/* without that tracepoint (before 6.3), direct IO shows in iomap's bios */
+	bpf_program__set_autoload(s->progs.ps_dio_bio,
+				  kbtf_tp_nargs(ki, "iomap_dio_rw_begin") < 0 &&
+				  kbtf_has_type(ki, "iomap_dio", BTF_KIND_STRUCT));
 	bpf_program__set_autoload(s->progs.ps_bio_queue,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
@@ -96,6 +103,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_program__set_autoload(s->progs.ps_submit, false);
 		bpf_program__set_autoload(s->progs.ps_submit_old, false);
 		bpf_program__set_autoload(s->progs.ps_dio_begin, false);
+		bpf_program__set_autoload(s->progs.ps_dio_bio, false);
 		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
 	}
 
@@ -142,10 +150,11 @@ static int ring_event(void *ctx, void *data, size_t size)
 /* /proc/kallsyms takes ~50 ms to read: do it on the other core meanwhile. */
 static void *kallsyms_worker(void *arg)
 {
-	static const char *const syms[] = { "io_complete_rw", "io_complete_rw_iopoll" };
+	static const char *const syms[] = { "io_complete_rw", "io_complete_rw_iopoll",
+					    "iomap_dio_bio_end_io" };
 	struct tracer *t = arg;
 
-	kallsyms_find(syms, 2, t->complete_rw);
+	kallsyms_find(syms, 3, t->complete_rw);
 	return NULL;
 }
 
@@ -187,6 +196,7 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 	join_kallsyms(t);
 	t->skel->bss->io_complete_rw_addr = t->complete_rw[0];
 	t->skel->bss->io_complete_rw_iopoll_addr = t->complete_rw[1];
+	t->skel->bss->iomap_dio_end_io_addr = t->complete_rw[2];
 	e = pinscope_bpf__attach(t->skel);
 	if (e) {
 		snprintf(why, len, "attach: %s%s", strerror(-e),

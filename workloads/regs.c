@@ -13,10 +13,12 @@
  *  - a clone charges nothing: the source's pinned pages are shared.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buffers.h"
+#include "ktraits.h"
 #include "regs.h"
 #include "uring_compat.h"
 
@@ -81,7 +83,7 @@ static void delta_add_slot(struct reg_delta *d, const struct table_slot *s)
 	d->buffers++;
 	d->bytes += s->len;
 	d->pages += pages;
-	if (s->huge && pages > 1) {
+	if (s->huge && pages > 1 && kt_coalesces_folios()) {
 		d->bvecs += huge_frame(s->addr + s->len - 1) -
 			    huge_frame(s->addr) + 1;
 		d->huge_buffers++;
@@ -108,6 +110,28 @@ static int table_resize(struct oracle_ring *r, unsigned int nr)
 	return 0;
 }
 
+/*
+ * Pages charged to this process's pinned memory (VmPin), or -1. The rule for
+ * huge folios changed between kernels (6.12 registers into the live table,
+ * so a folio is charged once per table; 6.18 builds the table aside and
+ * only remembers the last folio), so for huge buffers the oracle states
+ * what the kernel charged, read back, instead of a model of one version.
+ */
+static long vmpin_pages(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib < 0 ? -1 : kib / 4;
+}
+
 static int do_register(struct oracle_ring *r, const char *opcode_name,
 		       unsigned int opcode, const void *arg,
 		       unsigned int nr_args, const struct iovec *iov,
@@ -116,6 +140,8 @@ static int do_register(struct oracle_ring *r, const char *opcode_name,
 	struct reg_delta d = {0};
 	struct table_slot *slots;
 	uintptr_t last_frame = 0;
+	long pinned_before = vmpin_pages();
+	unsigned int huge_slots = 0;
 	int ret;
 
 	ret = uc_register(r->fd, opcode, arg, nr_args);
@@ -130,7 +156,11 @@ static int do_register(struct oracle_ring *r, const char *opcode_name,
 		slot_from_iovec(r, iov ? &iov[i] : &empty, &last_frame,
 				&slots[i]);
 		delta_add_slot(&d, &slots[i]);
+		huge_slots += slots[i].huge;
 	}
+	/* huge_slots, not d.huge_buffers: 6.1 charges folios but coalesces none */
+	if (huge_slots && pinned_before >= 0 && vmpin_pages() >= pinned_before)
+		d.acct_pages = vmpin_pages() - pinned_before;
 	oracle_reg_call(r, REG_REGISTER, opcode_name, 0, &d);
 	free(r->table);
 	r->table = slots;

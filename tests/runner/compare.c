@@ -389,6 +389,74 @@ static void cmp_reg(struct cmp *c, const char *name, json_object *oring,
 	}
 }
 
+static long long reg_number(json_object *ring, const char *reg, const char *key)
+{
+	json_object *o = get_obj(ring, reg), *v = NULL;
+	long long n = 0;
+
+	if (o && json_object_object_get_ex(o, key, &v) && v)
+		jint(v, &n);
+	return n;
+}
+
+static bool reg_failed(json_object *oring, const char *reg)
+{
+	json_object *errors = get_obj(get_obj(oring, reg), "errors");
+
+	return errors && json_object_object_length(errors) > 0;
+}
+
+/*
+ * Where the report has hooks inside io_uring (fentry/kprobe backends), it
+ * states more than the oracle does; check what follows from the oracle:
+ * every IO looked its buffer up once, registration pinned exactly the
+ * pages registered, and a clone pinned and charged nothing.
+ */
+static void cmp_ring_internals(struct cmp *c, json_object *oring, json_object *rring)
+{
+	json_object *inside = NULL, *v = NULL;
+	long long pinned, charged;
+
+	if (json_object_object_get_ex(rring, "imports", &v) && v)
+		cmp_exact_keys(c, "imports (import hook)", get_obj(oring, "buf_index_ops"),
+			       rring, "imports", cmp_count);
+	if (!reg_failed(oring, "register") && !reg_failed(oring, "update") &&
+	    (get_obj(oring, "register") || get_obj(oring, "update"))) {
+		bool measured = false;
+
+		pinned = 0;
+		for (int i = 0; i < 2; i++) {
+			const char *reg = i ? "update" : "register";
+
+			inside = get_obj(get_obj(rring, reg), "inside");
+			if (inside && json_object_object_get_ex(inside, "pinned_pages", &v) && v) {
+				long long n = 0;
+
+				jint(v, &n);
+				pinned += n;
+				measured = true;
+			}
+		}
+		long long want = reg_number(oring, "register", "pages") +
+				 reg_number(oring, "update", "pages");
+
+		if (measured && pinned != want)
+			mismatch(c, "pages pinned at registration (io_pin_pages): report %lld, "
+				 "oracle pages %lld", pinned, want);
+	}
+	inside = get_obj(get_obj(rring, "clone"), "inside");
+	if (get_obj(oring, "clone") && inside) {
+		pinned = charged = 0;
+		if (json_object_object_get_ex(inside, "pinned_pages", &v) && v)
+			jint(v, &pinned);
+		if (json_object_object_get_ex(inside, "charged_pages", &v) && v)
+			jint(v, &charged);
+		if (pinned || charged)
+			mismatch(c, "clone pinned %lld and charged %lld pages: both must be 0",
+				 pinned, charged);
+	}
+}
+
 static void cmp_ring(struct cmp *c, json_object *oring, json_object *rring,
 		     long long pid)
 {
@@ -414,6 +482,7 @@ static void cmp_ring(struct cmp *c, json_object *oring, json_object *rring,
 	if (ov)
 		cmp_numbers(c, "pinned_io", ov, get_obj(rring, "pinned_io"),
 			    pinned_io_numbers);
+	cmp_ring_internals(c, oring, rring);
 }
 
 struct ring_ref {
@@ -536,6 +605,47 @@ static void cmp_direct_io(struct cmp *c, json_object *odio, json_object *report,
 	cmp_numbers(c, "direct_io", odio, rdio, direct_io_numbers);
 }
 
+/* True when the oracle says no IO of the case pinned pages per IO. */
+static bool oracle_pins_nothing(json_object *oracle)
+{
+	json_object *rings = NULL;
+	size_t n;
+
+	if (reg_number(oracle, "direct_io", "ios"))
+		return false;
+	json_object_object_get_ex(oracle, "rings", &rings);
+	n = json_object_is_type(rings, json_type_array) ? json_object_array_length(rings) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (reg_number(json_object_array_get_idx(rings, i), "pinned_io", "ios"))
+			return false;
+	return true;
+}
+
+/* Internals: a fixed-buffer case pins no user page outside registration. */
+static void cmp_io_phase_pins(struct cmp *c, json_object *oracle, json_object *report,
+			      long long oracle_pid)
+{
+	json_object *procs = NULL, *v;
+	long long pid, pages;
+	size_t n;
+
+	if (!oracle_pins_nothing(oracle))
+		return;
+	json_object_object_get_ex(report, "processes", &procs);
+	n = json_object_is_type(procs, json_type_array) ? json_object_array_length(procs) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if (!json_object_object_get_ex(p, "pid", &v) || !jint(v, &pid) ||
+		    pid != oracle_pid)
+			continue;
+		if (json_object_object_get_ex(p, "io_pinned_pages", &v) && v && jint(v, &pages) &&
+		    pages)
+			mismatch(c, "pages pinned in the IO phase (pin_user_pages*): report %lld, "
+				 "a fixed-buffer case pins 0", pages);
+	}
+}
+
 int compare_oracle_report(json_object *oracle, json_object *report,
 			  struct cmp_result *res)
 {
@@ -571,6 +681,7 @@ int compare_oracle_report(json_object *oracle, json_object *report,
 	v = get_obj(oracle, "direct_io");
 	if (v)
 		cmp_direct_io(&c, v, report, oracle_pid);
+	cmp_io_phase_pins(&c, oracle, report, oracle_pid);
 	return c.mismatches;
 }
 
