@@ -162,6 +162,52 @@ static __always_inline __u32 ps_ctx_setup_flags(void *ctx)
 	return BPF_CORE_READ(c, flags);
 }
 
+/* Is this page part of a huge (compound) page? */
+static __always_inline bool ps_page_compound(struct page *page)
+{
+	unsigned long flags = 0;
+
+	/* page->flags became a memdesc_flags_t (a struct of one word) in 6.17 */
+	bpf_core_read(&flags, sizeof(flags), &page->flags);
+
+	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head)))
+		return true;
+	/* a tail page points at its head with bit 0 set */
+	return BPF_CORE_READ(page, compound_head) & 1;
+}
+
+/* NO_MMAP ring memory on huge pages? (6.13+ regions; else unknown: false) */
+static __always_inline bool ps_ctx_region_huge(void *ctx)
+{
+	struct io_ring_ctx *c = ctx;
+	struct page **pages, *first = NULL;
+
+	if (!bpf_core_field_exists(c->ring_region))
+		return false;
+	pages = BPF_CORE_READ(c, ring_region.pages);
+	if (!pages)
+		return false;
+	bpf_probe_read_kernel(&first, sizeof(first), pages);
+	return first && ps_page_compound(first);
+}
+
+/* The user's locked memory in pages, or -1 where nothing is charged (CAP_IPC_LOCK). */
+static __always_inline __s64 ps_ctx_user_locked(void *ctx)
+{
+	struct io_ring_ctx *c = ctx;
+	struct user_struct *user = BPF_CORE_READ(c, user);
+
+	return user ? BPF_CORE_READ(user, locked_vm.counter) : -1;
+}
+
+static __always_inline __u64 ps_task_memlock_limit(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	/* RLIMIT_MEMLOCK is 8 on every architecture Linux has */
+	return BPF_CORE_READ(task, signal, rlim[8].rlim_cur);
+}
+
 /* Pages of ring memory a NO_MMAP application handed in (6.13+ regions). */
 static __always_inline __u32 ps_ctx_region_pages(void *ctx)
 {

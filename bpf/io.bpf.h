@@ -28,7 +28,9 @@ static __always_inline void count_pinned_io(struct io_kiocb *req)
 
 	if (!p)
 		return;
-	ps = lookup_or_init(&pin_stats, &p->ring, &zero_pin);
+	struct ps_pin_key pk = { .ring = p->ring, .opcode = p->opcode };
+
+	ps = lookup_or_init(&pin_stats, &pk, &zero_pin);
 	if (ps) {
 		ps->ios++;
 		ps->pages += p->pages;

@@ -17,6 +17,7 @@
 const volatile bool filter_tgid = false;	/* only the traced process tree */
 const volatile bool emit_events = false;	/* ring-buffer records (trace) */
 const volatile bool io_latency = false;		/* submit->complete hist (hist) */
+const volatile bool emit_buffers = false;	/* per-slot records (check) */
 const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
 /* internals hooks (fentry/kprobe) */
 const volatile bool track_imu_owner = false;	/* io_import_fixed sees no request */
@@ -94,7 +95,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_RINGS);
-	__type(key, __u32);
+	__type(key, struct ps_pin_key);
 	__type(value, struct ps_pin_stats);
 } pin_stats SEC(".maps");
 
@@ -229,6 +230,7 @@ struct reg_call {
 	struct ps_table_sum sum;
 	__u64 fn_start_ns;	/* internals: the kernel function doing the op */
 	struct ps_inside inside;
+	struct ps_diag diag;
 };
 
 struct {
@@ -238,10 +240,12 @@ struct {
 	__type(value, struct reg_call);
 } reg_calls SEC(".maps");
 
+static const struct reg_call zero_call;	/* too big for the BPF stack */
+
 /* io_uring requests whose O_DIRECT pinned user pages, until they complete. */
 struct pinned_req {
 	__u32 ring;
-	__u32 pad;
+	__u32 opcode;
 	__u64 pages;
 	__u64 dio;		/* ps_dio_bio: the struct iomap_dio the pages are of */
 };

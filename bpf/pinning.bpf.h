@@ -70,6 +70,7 @@ static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter
 
 		if (!p.ring)
 			return;
+		p.opcode = BPF_CORE_READ(req, opcode);
 		p.pages = pages;
 		/* a retried request overwrites its entry: it counts once */
 		if (bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_NOEXIST) == 0)
@@ -160,6 +161,7 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 		np.ring = ring_id(BPF_CORE_READ(req, ctx));
 		if (!np.ring)
 			return;
+		np.opcode = BPF_CORE_READ(req, opcode);
 		/* another dio of the same request is a retry: it counts once */
 		if (bpf_map_update_elem(&pinned_reqs, &key, &np, BPF_NOEXIST) == 0)
 			__sync_fetch_and_add(&pinned_reqs_pending, 1);

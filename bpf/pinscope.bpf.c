@@ -132,6 +132,49 @@ int BPF_PROG(ps_bio_queue, struct bio *bio)
 	return 0;
 }
 
+/* ---- lifetimes, for `check`: a ring's buffers end with it ------------------ */
+
+static __always_inline void emit_lifetime(__u32 type, __u32 ring, __u32 pid)
+{
+	struct ps_buf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PS_CNT_LOST_EVENTS);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->ring = ring;
+	e->pid = pid;
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int ps_close(struct trace_event_raw_sys_enter *tp)
+{
+	__u64 key;
+	__u32 *ring;
+
+	if (!tgid_traced())
+		return 0;
+	key = (__u64)ps_fd_ring_ctx((int)tp->args[0], false);
+	ring = key ? bpf_map_lookup_elem(&ring_ids, &key) : NULL;
+	if (ring)
+		emit_lifetime(PS_EV_RING_CLOSE, *ring, bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ps_exit, struct task_struct *p)
+{
+	__u32 pid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+
+	if (pid == tgid && tgid_traced())
+		emit_lifetime(PS_EV_PROC_EXIT, 0, tgid);
+	return 0;
+}
+
 /* ---- process tree ------------------------------------------------------- */
 
 SEC("tp_btf/sched_process_fork")

@@ -20,7 +20,89 @@ static __always_inline bool is_buffer_opcode(__u32 op)
 /* uapi argument layouts (stable ABI; pad fields of older kernels read as 0) */
 struct ps_rsrc_update2 { __u32 offset, resv; __u64 data, tags; __u32 nr, resv2; };
 struct ps_clone_args { __u32 src_fd, flags, src_off, dst_off, nr, pad[3]; };
+struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
 #define PS_CLONE_SRC_REGISTERED	1
+
+/* ---- the doctor's numbers: what the call asks for, read at entry ---- */
+
+struct iov_scan {
+	const struct iovec *iov;
+	struct ps_diag *diag;
+	bool file_found;
+};
+
+static long vma_is_file(struct task_struct *task, struct vm_area_struct *vma, bool *file)
+{
+	*file = BPF_CORE_READ(vma, vm_file) != NULL;
+	return 0;
+}
+
+static long scan_iovec(__u32 i, struct iov_scan *s)
+{
+	struct iovec v = {};
+	__u64 base, len, span;
+	bool file = false;
+
+	if (bpf_probe_read_user(&v, sizeof(v), s->iov + i))
+		return 1;
+	base = (__u64)v.iov_base;
+	len = v.iov_len;
+	if (!base)
+		return 0;	/* a sparse slot */
+	span = span_pages(base, len);
+	s->diag->req_pages += span;
+	/* an unaligned buffer spans one page more than its length needs */
+	s->diag->unaligned_extra += span - ((len + PS_PAGE_SIZE - 1) >> PS_PAGE_SHIFT);
+	if (len > s->diag->max_len) {
+		s->diag->max_len = len;
+		s->diag->max_len_index = i;
+	}
+	if (!s->file_found &&
+	    bpf_find_vma(bpf_get_current_task_btf(), base, vma_is_file, &file, 0) == 0 && file) {
+		s->diag->file_index = i;
+		s->file_found = true;
+	}
+	return 0;
+}
+
+static __always_inline void diagnose_enter(struct reg_call *call, __u32 opcode, void *arg,
+					   __u32 nr_args)
+{
+	struct iov_scan s = { .diag = &call->diag };
+	struct ps_table_ref t = {};
+	__u32 n = 0;
+
+	call->diag.memlock_limit = ps_task_memlock_limit();
+	call->diag.locked_pages = call->fd_ctx ? ps_ctx_user_locked(call->fd_ctx) : -1;
+	call->diag.file_index = -1;
+	call->diag.max_len_index = -1;
+	if (call->fd_ctx) {
+		ps_table_ref(call->fd_ctx, &t);
+		call->diag.table_nr = t.nr;
+	}
+	if (opcode == PS_REG_BUFFERS) {
+		s.iov = arg;
+		n = nr_args;
+	} else if (opcode == PS_REG_BUFFERS2) {
+		struct ps_rsrc_register rr = {};
+
+		bpf_probe_read_user(&rr, sizeof(rr), arg);
+		s.iov = (void *)rr.data;
+		n = rr.data ? rr.nr : 0;
+	} else if (opcode == PS_REG_BUFFERS_UPDATE) {
+		struct ps_rsrc_update2 up = {};
+
+		bpf_probe_read_user(&up, sizeof(up), arg);
+		s.iov = (void *)up.data;
+		n = up.nr;
+	} else if (opcode == PS_REG_CLONE_BUFFERS && call->src_ctx) {
+		ps_table_ref(call->src_ctx, &t);
+		call->diag.src_table_nr = t.nr;
+	}
+	call->diag.nr_iovecs = n;	/* what was asked for, even past the limit */
+	if (s.iov && n)
+		bpf_loop(n > PS_MAX_REG_BUFFERS ? PS_MAX_REG_BUFFERS : n, scan_iovec, &s, 0);
+}
 
 static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void *arg,
 						  __u32 nr_args)
@@ -29,11 +111,10 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 	__u32 opcode = opcode_raw & ~PS_REG_USE_REGISTERED_RING;
 	bool registered = opcode_raw & PS_REG_USE_REGISTERED_RING;
 	struct reg_call *call;
-	struct reg_call init = {};
 
 	if (!is_buffer_opcode(opcode) || !tgid_traced())
 		return;
-	bpf_map_update_elem(&reg_calls, &tid, &init, BPF_ANY);
+	bpf_map_update_elem(&reg_calls, &tid, &zero_call, BPF_ANY);
 	call = bpf_map_lookup_elem(&reg_calls, &tid);
 	if (!call)
 		return;
@@ -56,6 +137,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 		call->first_slot = ca.dst_off;
 		call->src_first = ca.src_off;
 		call->nr_slots = ca.nr;
+		call->diag.flags = ca.flags;
 		call->src_ctx = ps_fd_ring_ctx(ca.src_fd, ca.flags & PS_CLONE_SRC_REGISTERED);
 	} else if (opcode == PS_UNREG_BUFFERS && call->fd_ctx) {
 		/* the table is gone once the tracepoint fires: sum it now */
@@ -65,6 +147,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 		call->pre = w.sum;
 		call->pre_valid = true;
 	}
+	diagnose_enter(call, opcode, arg, nr_args);
 	/* last, so the walks above are not part of the latency */
 	call->start_ns = bpf_ktime_get_ns();
 }
@@ -83,7 +166,7 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 	call->ctx = ctx;
 	if (ret < 0)
 		return;
-	if (track_imu_owner)
+	if (track_imu_owner || emit_buffers)
 		w.ring = ring_id(ctx);
 	switch (call->opcode) {
 	case PS_REG_BUFFERS:
@@ -162,6 +245,7 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 	e->nr_args = call->nr_args;
 	e->sum = call->sum;
 	e->inside = call->inside;
+	e->diag = call->diag;
 	bpf_ringbuf_submit(e, 0);
 }
 

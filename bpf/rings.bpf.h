@@ -27,6 +27,7 @@ static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 upd
 	r.origin = origin;
 	r.setup_flags = ps_ctx_setup_flags(ctx);
 	r.region_pages = ps_ctx_region_pages(ctx);
+	r.region_huge = ps_ctx_region_huge(ctx);
 	r.sq_entries = sq_entries;
 	r.cq_entries = cq_entries;
 	if (origin == PS_RING_CREATED) {

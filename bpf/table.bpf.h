@@ -19,6 +19,28 @@ struct walk_ctx {
 	struct ps_table_sum sum;
 };
 
+/* check: one compact record per filled slot, for ranges pinned twice */
+static __always_inline void emit_buffer(__u32 ring, __u32 slot, __u64 addr, __u64 len,
+					__u32 opcode, bool shared)
+{
+	struct ps_buf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PS_CNT_LOST_EVENTS);
+		return;
+	}
+	e->type = PS_EV_BUFFER;
+	e->ring = ring;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->slot = slot;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->len = len;
+	e->opcode = opcode;
+	e->shared = shared;
+	bpf_ringbuf_submit(e, 0);
+}
+
 static long walk_slot(__u32 i, struct walk_ctx *w)
 {
 	struct io_mapped_ubuf *imu;
@@ -48,6 +70,9 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 		w->sum.acct_pages += ps_imu_acct_pages(imu);
 	if (w->hist)
 		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
+	if (emit_buffers && w->ring)
+		emit_buffer(w->ring, w->first + i, ubuf, len, w->hist_op,
+			    w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu);
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };

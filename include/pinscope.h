@@ -56,6 +56,8 @@ struct ps_ring {
 	__u32 origin;		/* enum ps_ring_origin */
 	__u32 region_pages;	/* ring memory pages (regions, 6.13+) */
 	__u64 setup_pinned_pages;	/* internals: io_pin_pages during setup (NO_MMAP) */
+	__u32 region_huge;	/* ring memory starts on a huge (compound) page */
+	__u32 pad;
 	__u64 created_ns;
 	char comm[PS_COMM_LEN];
 };
@@ -74,6 +76,24 @@ struct ps_table_sum {
 	__u64 huge_buffers;	/* buffers coalesced into folios > 4 KiB */
 	__u64 acct_pages;	/* pages charged to locked memory (imu->acct_pages) */
 	__u64 shared;		/* buffers whose mapping is shared with another ring */
+};
+
+/*
+ * Why a registration may fail, read at its entry: the numbers behind
+ * ENOMEM (memlock), EFAULT (size, file-backed memory), EINVAL and EBUSY.
+ */
+struct ps_diag {
+	__u64 memlock_limit;	/* RLIMIT_MEMLOCK soft limit in bytes (~0: unlimited) */
+	__s64 locked_pages;	/* the user's locked memory before the call; -1: not charged */
+	__u64 req_pages;	/* pages the buffers span */
+	__u64 unaligned_extra;	/* pages added by buffers not page aligned */
+	__u64 max_len;		/* the largest buffer */
+	__s32 max_len_index;
+	__s32 file_index;	/* first buffer backed by a file, -1: none */
+	__u32 nr_iovecs;	/* buffers read from the call's arguments */
+	__u32 table_nr;		/* slots the ring's table had before the call */
+	__u32 src_table_nr;	/* clone: slots of the source table */
+	__u32 flags;		/* clone flags */
 };
 
 struct ps_reg_key {
@@ -113,6 +133,12 @@ struct ps_reg_err_key {
 	__u32 opcode;
 	__s32 err;		/* positive errno */
 	__u32 pad;
+};
+
+/* Per-IO pinning, by ring and opcode. */
+struct ps_pin_key {
+	__u32 ring;
+	__u32 opcode;
 };
 
 struct ps_io_key {
@@ -188,6 +214,22 @@ enum ps_counter {
 enum ps_event_type {
 	PS_EV_RING_CREATE = 1,
 	PS_EV_REGISTER = 2,
+	PS_EV_BUFFER = 3,	/* struct ps_buf_event: a slot a registration filled */
+	PS_EV_RING_CLOSE = 4,	/* struct ps_buf_event, ring only */
+	PS_EV_PROC_EXIT = 5,	/* struct ps_buf_event, pid only */
+};
+
+/* Compact records for `check`: registrations can fill 16,384 slots. */
+struct ps_buf_event {
+	__u32 type;		/* PS_EV_BUFFER, PS_EV_RING_CLOSE, PS_EV_PROC_EXIT */
+	__u32 ring;
+	__u32 pid;
+	__u32 slot;
+	__u64 ts_ns;
+	__u64 addr;
+	__u64 len;
+	__u32 opcode;		/* the registration that filled the slot */
+	__u32 shared;		/* 1: shares the pages of another ring's buffer (clone) */
 };
 
 /* One ring-buffer record per ring creation or buffer registration call. */
@@ -206,6 +248,7 @@ struct ps_event {
 	__u32 nr_args;
 	struct ps_table_sum sum;
 	struct ps_inside inside;
+	struct ps_diag diag;		/* REGISTER only */
 	struct ps_ring ring_info;	/* RING_CREATE only */
 };
 

@@ -40,6 +40,7 @@ int cmd_stat(struct env *env)
 	struct tracer_opts o = {
 		.filter_pids = env->pid || env->cmd,
 		.io_latency = env->hist,
+		.events = true,	/* failed registrations, for the doctor */
 		.backend = env->backend,
 		.registration_only = env->registration_only,
 		.bpf_stats = env->bpf_stats,

@@ -92,10 +92,15 @@ static void print_json(struct trace_state *st, const struct ps_event *e, double 
 	json_object_put(o);
 }
 
-static int on_event(void *cookie, const struct ps_event *e)
+static int on_event(void *cookie, const void *data, size_t size)
 {
 	struct trace_state *st = cookie;
-	double t = e->ts_ns >= st->start_ns ? (e->ts_ns - st->start_ns) / 1e9 : 0;
+	const struct ps_event *e = data;
+	double t;
+
+	if (size < sizeof(*e) || (e->type != PS_EV_RING_CREATE && e->type != PS_EV_REGISTER))
+		return 0;
+	t = e->ts_ns >= st->start_ns ? (e->ts_ns - st->start_ns) / 1e9 : 0;
 
 	if (st->s->env->json)
 		print_json(st, e, t);

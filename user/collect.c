@@ -211,16 +211,23 @@ static int collect_io(int fd, int ncpu, struct report *r)
 static int collect_pins(int fd, int ncpu, struct report *r)
 {
 	struct ps_pin_stats *vals = calloc(ncpu, sizeof(*vals));
-	__u32 key;
+	struct ps_pin_key key;
 
 	if (!vals)
 		return -ENOMEM;
 	FOR_EACH_ENTRY(fd, key, vals, {
-		struct ring_report *ring = report_ring(r, key);
-		for (int c = 0; ring && c < ncpu; c++) {
-			ring->pinned.ios += vals[c].ios;
-			ring->pinned.pages += vals[c].pages;
+		struct ring_report *ring = report_ring(r, key.ring);
+		struct pin_op_report *op;
+		if (!ring)
+			continue;
+		op = PUSH(ring->pinned_ops, ring->nr_pinned_ops);
+		op->opcode = key.opcode;
+		for (int c = 0; c < ncpu; c++) {
+			op->ios += vals[c].ios;
+			op->pages += vals[c].pages;
 		}
+		ring->pinned.ios += op->ios;
+		ring->pinned.pages += op->pages;
 	});
 	free(vals);
 	return 0;

@@ -9,5 +9,6 @@ int cmd_features(struct env *env);
 int cmd_stat(struct env *env);
 int cmd_hist(struct env *env);
 int cmd_trace(struct env *env);
+int cmd_check(struct env *env);
 
 #endif

@@ -19,6 +19,7 @@ static const struct subcommand {
 	{ "stat",     cmd_stat,     ENV_OPTS_STAT,  "per-ring registered-buffer report" },
 	{ "hist",     cmd_hist,     ENV_OPTS_ALL,  "log2 histograms of latencies and sizes" },
 	{ "trace",    cmd_trace,    ENV_OPTS_ALL,  "one line per ring creation and registration" },
+	{ "check",    cmd_check,    ENV_OPTS_ALL,  "verdict: zero repeated pinning? (exit 0/1/2)" },
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -44,7 +45,9 @@ static void usage(FILE *out)
 		"  --registration-only no per-IO hooks: zero cost per IO, registrations only\n"
 		"  --bpf-stats         BPF run-time statistics: what each program costs\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
-		"\nExit status: 0 success, 2 could not run (usage, privileges, kernel).\n");
+		"\nExit status: 0 success; check: 0 zero repeated pinning, 1 violations;\n"
+		"2 could not run or check (usage, privileges, kernel). With -- CMD, the\n"
+		"command's own status is reported, never returned.\n");
 }
 
 static const struct subcommand *find(const char *name, int *matches)

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <json-c/json.h>
 #include "report.h"
+#include "verdict.h"
 
+/* failed registrations and why (the doctor) */
+void render_failures_text(FILE *out, const struct report *r);
 /* stat */
 void render_stat_text(FILE *out, const struct report *r, int top);
 json_object *render_stat_json(const struct report *r);
@@ -18,6 +21,9 @@ void render_hist_text(FILE *out, const struct report *r, bool header);
 json_object *render_hist_json(const struct report *r);
 /* adds the "histograms" array to an existing document */
 void render_hist_json_into(json_object *doc, const struct report *r);
+/* check */
+void render_check_text(FILE *out, const struct report *r, const struct verdict *v);
+json_object *render_check_json(const struct report *r, const struct verdict *v);
 /* pieces the renderers share */
 json_object *render_header_json(const struct report *r);
 const char *hist_title(const struct hist_report *h, char *buf, size_t len);

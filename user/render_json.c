@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The stat report as JSON: the contract documented in docs/json.md. */
 #include <stdio.h>
+#include "doctor.h"
 #include "names.h"
 #include "render.h"
 
@@ -242,6 +243,11 @@ json_object *render_stat_json(const struct report *r)
 		json_object_array_add(procs, po);
 	}
 	json_object_object_add(o, "processes", procs);
+	json_object *fails = json_object_new_array();
+
+	for (size_t i = 0; i < r->nr_failures; i++)
+		json_object_array_add(fails, doctor_json(&r->failures[i]));
+	json_object_object_add(o, "failed_registrations", fails);
 	return o;
 }
 

@@ -2,6 +2,7 @@
 /* The stat report as fixed-width text (under 80 columns). */
 #include <stdio.h>
 #include "fmt.h"
+#include "doctor.h"
 #include "names.h"
 #include "render.h"
 
@@ -123,6 +124,21 @@ static void print_io(FILE *out, const struct ring_report *ring, int top)
 		(unsigned long long)ring->pinned.ios, (unsigned long long)ring->pinned.pages);
 }
 
+void render_failures_text(FILE *out, const struct report *r)
+{
+	char why[512], en[32];
+
+	if (r->nr_failures)
+		fprintf(out, "\nfailed registrations, and why:\n");
+	for (size_t i = 0; i < r->nr_failures; i++) {
+		const struct reg_failure *f = &r->failures[i];
+
+		fprintf(out, "  ring %u (pid %u) %s %s:\n    %s\n", f->ring, f->pid,
+			reg_opcode_name(f->opcode) ?: "?", errno_name(f->err, en, sizeof(en)),
+			doctor_explain(f, why, sizeof(why)));
+	}
+}
+
 void render_stat_text(FILE *out, const struct report *r, int top)
 {
 	char flags[128];
@@ -173,6 +189,7 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 				ps->run_cnt, ps->run_cnt ? ps->run_time_ns / ps->run_cnt : 0);
 		}
 	}
+	render_failures_text(out, r);
 	fprintf(out, "\nlost events: %llu\n", (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
 	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
 		fprintf(out, "tables full: %llu rings and %llu IO keys not counted\n",

@@ -42,6 +42,7 @@ void report_free(struct report *r)
 		free(ring->io_ops);
 		free(ring->buf_index);
 		free(ring->imports);
+		free(ring->pinned_ops);
 	}
 	free(r->rings);
 	free(r->procs);

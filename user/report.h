@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "pinscope.h"
+#include "doctor.h"
 #include "tracer.h"
 
 enum reg_kind { REG_REGISTER, REG_UPDATE, REG_UNREGISTER, REG_CLONE, REG_KINDS };
@@ -54,6 +55,12 @@ struct buf_index_report {
 	uint64_t ops;
 };
 
+/* IOs that pinned user pages themselves, by opcode. */
+struct pin_op_report {
+	uint32_t opcode;
+	uint64_t ios, pages;
+};
+
 /* Buffer lookups by the import hook, per buffer index (all opcodes). */
 struct import_report {
 	uint32_t index;
@@ -68,6 +75,8 @@ struct ring_report {
 	struct buf_index_report *buf_index;	/* by ops, descending */
 	size_t nr_buf_index;
 	struct ps_pin_stats pinned;
+	struct pin_op_report *pinned_ops;	/* pinned IOs by opcode */
+	size_t nr_pinned_ops;
 	struct import_report *imports;	/* by index, ascending */
 	size_t nr_imports;
 };
@@ -107,6 +116,8 @@ struct report {
 	struct hist_report *hists;
 	size_t nr_hists;
 	uint64_t counters[PS_CNT_MAX];
+	const struct reg_failure *failures;	/* borrowed from the session */
+	size_t nr_failures;
 	struct prog_stat progs[16];	/* --bpf-stats */
 	size_t nr_progs;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -15,6 +16,24 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+/* Every subcommand keeps failed registrations for the doctor. */
+static int session_event(void *cookie, const void *data, size_t size)
+{
+	struct session *s = cookie;
+	const struct ps_event *e = data;
+
+	if (size >= sizeof(*e) && e->type == PS_EV_REGISTER && e->ret < 0) {
+		struct reg_failure *f = realloc(s->failures, (s->nr_failures + 1) * sizeof(*f));
+
+		if (f) {
+			s->failures = f;
+			failure_from_event(&f[s->nr_failures++], e,
+					   tracer_measures(s->tracer, "charge"));
+		}
+	}
+	return s->user_event ? s->user_event(s->user_cookie, data, size) : 0;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -91,7 +110,9 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		ps_error("%s", err);
 		return PS_EXIT_FAIL;
 	}
-	tracer_on_event(s->tracer, on_event, cookie);
+	s->user_event = on_event;
+	s->user_cookie = cookie;
+	tracer_on_event(s->tracer, session_event, s);
 	if ((env->pid && tracer_trace_pid(s->tracer, env->pid)) ||
 	    (s->have_target && tracer_trace_pid(s->tracer, s->target.pid))) {
 		ps_error("cannot add the target to the traced set: %s", strerror(errno));
@@ -147,6 +168,8 @@ int session_report(struct session *s, struct report *r)
 	snprintf(r->kernel, sizeof(r->kernel), "%s", s->ki.release);
 	r->duration_s = session_elapsed(s);
 	r->has_command = s->have_target;
+	r->failures = s->failures;
+	r->nr_failures = s->nr_failures;
 	if (s->have_target) {
 		r->argv = s->env->cmd;
 		r->pid = s->target.pid;
@@ -162,6 +185,9 @@ void session_end(struct session *s)
 	tracer_free(s->tracer);
 	s->tracer = NULL;
 	kernel_info_free(&s->ki);
+	free(s->failures);
+	s->failures = NULL;
+	s->nr_failures = 0;
 	if (s->out && s->out != stdout)
 		fclose(s->out);
 	s->out = NULL;

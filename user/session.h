@@ -10,6 +10,7 @@
 #include <time.h>
 #include "env.h"
 #include "kernel_info.h"
+#include "doctor.h"
 #include "report.h"
 #include "target.h"
 #include "tracer.h"
@@ -23,6 +24,10 @@ struct session {
 	FILE *out;		/* stdout or -o FILE */
 	struct timespec start;
 	int stop_signal;	/* signal that ended the run, 0 if none */
+	tracer_event_fn user_event;	/* the subcommand's own event handler */
+	void *user_cookie;
+	struct reg_failure *failures;	/* failed registrations, for the doctor */
+	size_t nr_failures;
 };
 
 typedef void (*session_tick_fn)(struct session *s, void *cookie);

@@ -46,6 +46,8 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_dio_bio",      "pinned_io" },
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
+	{ "ps_close",        "ring_lifetime" },
+	{ "ps_exit",         "ring_lifetime" },
 	{ "ps_setup_enter",  "setup" },
 	{ "ps_setup_exit",   "setup" },
 	{ "ps_enter_enter",  "import_ring" },
@@ -95,6 +97,12 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_bio_queue,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
+	bpf_program__set_autoload(s->progs.ps_close, o->buffers);
+	bpf_program__set_autoload(s->progs.ps_exit, o->buffers);
+	s->rodata->emit_buffers = o->buffers;
+	/* a registration can fill 16,384 slots: room for a few at once */
+	if (o->buffers)
+		bpf_map__set_max_entries(s->maps.events, 8 << 20);
 	if (o->registration_only) {
 		/* users who cannot pay any per-IO cost keep registrations only */
 		bpf_program__set_autoload(s->progs.ps_complete, false);
@@ -142,9 +150,9 @@ static int ring_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 
-	if (size < sizeof(struct ps_event) || !t->on_event)
+	if (size < sizeof(__u32) || !t->on_event)
 		return 0;
-	return t->on_event(t->cookie, data);
+	return t->on_event(t->cookie, data, size);
 }
 
 /* /proc/kallsyms takes ~50 ms to read: do it on the other core meanwhile. */

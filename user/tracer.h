@@ -19,6 +19,7 @@ struct tracer_opts {
 	const char *backend;	/* NULL/"auto" or a backend name */
 	bool registration_only;	/* leave every per-IO program unloaded */
 	bool bpf_stats;		/* kernel run-time statistics while tracing */
+	bool buffers;		/* per-slot and lifetime records (check) */
 };
 
 /* What one loaded program cost, from BPF_ENABLE_STATS. */
@@ -35,7 +36,8 @@ struct tracer_hook {
 	const char *attach;
 };
 
-typedef int (*tracer_event_fn)(void *cookie, const struct ps_event *e);
+/* data starts with a __u32 type: struct ps_event or struct ps_buf_event */
+typedef int (*tracer_event_fn)(void *cookie, const void *data, size_t size);
 
 struct tracer;
 

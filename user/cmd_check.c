@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pinscope check: the verdict users run in CI. Exit 0: zero repeated
+ * pinning; 1: violations (tabled); 2: the check could not be made. With
+ * `-- CMD` the command's own exit status is printed but never replaces the
+ * verdict.
+ */
+#include <stdio.h>
+#include "commands.h"
+#include "errors.h"
+#include "ranges.h"
+#include "render.h"
+#include "session.h"
+#include "verdict.h"
+
+static int feed_ranges(void *cookie, const void *data, size_t size)
+{
+	ranges_on_event(cookie, data, size);
+	return 0;
+}
+
+int cmd_check(struct env *env)
+{
+	struct tracer_opts o = {
+		.filter_pids = env->pid || env->cmd,
+		.events = true,
+		.buffers = true,
+		.backend = env->backend,
+		.registration_only = env->registration_only,
+	};
+	struct ranges *rg = ranges_new();
+	struct report r = {};
+	struct verdict v = {};
+	struct session s;
+	int err;
+	int64_t clone_op;
+
+	if (!rg) {
+		ps_error("out of memory");
+		return PS_EXIT_FAIL;
+	}
+	err = session_start(&s, env, &o, feed_ranges, rg);
+	if (!err)
+		err = session_wait(&s, NULL, NULL);
+	if (!err && session_report(&s, &r))
+		ps_note("some counters could not be read");
+	if (!err) {
+		verdict_evaluate(&v, &r, rg,
+				 kbtf_enum_value(&s.ki, "IORING_REGISTER_CLONE_BUFFERS", &clone_op),
+				 tracer_measures(s.tracer, "pinned_io") ||
+				 tracer_measures(s.tracer, "io_pin"));
+		if (env->json) {
+			json_object *doc = render_check_json(&r, &v);
+
+			render_json_print(s.out, doc, true);
+			json_object_put(doc);
+		} else {
+			render_check_text(s.out, &r, &v);
+		}
+		err = v.exit_status;
+	}
+	verdict_free(&v);
+	report_free(&r);
+	session_end(&s);
+	ranges_free(rg);
+	return err;
+}

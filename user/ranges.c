@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ranges.h"
+
+#define PAGE_SHIFT_4K	12
+
+struct live_buf {
+	uint32_t pid, ring, slot;
+	uint64_t start, end;	/* page-aligned span [start, end) */
+	bool shared;
+};
+
+struct dup {
+	struct pinned_twice v;
+	bool pending;		/* overlapped by slots whose call has not ended yet */
+};
+
+struct ranges {
+	struct live_buf *bufs;
+	size_t nr, cap;
+	struct dup *dups;
+	size_t nr_dups;
+	struct pinned_twice *out;
+};
+
+struct ranges *ranges_new(void)
+{
+	return calloc(1, sizeof(struct ranges));
+}
+
+void ranges_free(struct ranges *r)
+{
+	if (!r)
+		return;
+	free(r->bufs);
+	free(r->dups);
+	free(r->out);
+	free(r);
+}
+
+static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, int64_t slot)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->nr; i++) {
+		struct live_buf *b = &r->bufs[i];
+		bool drop = (!pid || b->pid == pid) && (!ring || b->ring == ring) &&
+			    (slot < 0 || b->slot == (uint32_t)slot);
+
+		if (!drop)
+			r->bufs[kept++] = *b;
+	}
+	r->nr = kept;
+}
+
+static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t ring,
+				    uint32_t other, uint32_t opcode)
+{
+	struct dup *d;
+
+	for (size_t i = 0; i < r->nr_dups; i++) {
+		d = &r->dups[i];
+		if (d->v.pid == pid && d->v.ring == ring && d->v.other_ring == other &&
+		    d->v.opcode == opcode) {
+			d->pending = true;
+			return &d->v;
+		}
+	}
+	d = realloc(r->dups, (r->nr_dups + 1) * sizeof(*d));
+	if (!d)
+		return NULL;
+	r->dups = d;
+	d = &r->dups[r->nr_dups++];
+	memset(d, 0, sizeof(*d));
+	d->v = (struct pinned_twice){ .pid = pid, .ring = ring, .other_ring = other,
+				      .opcode = opcode, .start = ~0ULL };
+	d->pending = true;
+	return &d->v;
+}
+
+static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
+{
+	uint64_t start = e->addr >> PAGE_SHIFT_4K << PAGE_SHIFT_4K;
+	uint64_t end = ((e->addr + e->len + 4095) >> PAGE_SHIFT_4K) << PAGE_SHIFT_4K;
+	struct live_buf *b;
+
+	drop_where(r, e->pid, e->ring, e->slot);	/* an update replaces the slot */
+	if (!e->shared) {
+		for (size_t i = 0; i < r->nr; i++) {
+			const struct live_buf *o = &r->bufs[i];
+			uint64_t lo = o->start > start ? o->start : start;
+			uint64_t hi = o->end < end ? o->end : end;
+			struct pinned_twice *d;
+
+			if (o->pid != e->pid || o->ring == e->ring || lo >= hi)
+				continue;
+			d = dup_for(r, e->pid, e->ring, o->ring, e->opcode);
+			if (!d)
+				continue;
+			d->pages += (hi - lo) >> PAGE_SHIFT_4K;
+			if (lo < d->start)
+				d->start = lo;
+			if (hi > d->end)
+				d->end = hi;
+		}
+	}
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		struct live_buf *nb = realloc(r->bufs, cap * sizeof(*nb));
+
+		if (!nb)
+			return;
+		r->bufs = nb;
+		r->cap = cap;
+	}
+	b = &r->bufs[r->nr++];
+	*b = (struct live_buf){ e->pid, e->ring, e->slot, start, end, e->shared != 0 };
+}
+
+/* A registration's record comes after its slots: it carries the time spent. */
+static void on_register(struct ranges *r, const struct ps_event *e)
+{
+	if (e->ret < 0)
+		return;
+	if (e->opcode == PS_UNREG_BUFFERS) {
+		drop_where(r, e->pid, e->ring, -1);
+		return;
+	}
+	for (size_t i = 0; i < r->nr_dups; i++) {
+		struct dup *d = &r->dups[i];
+
+		if (!d->pending || d->v.ring != e->ring || d->v.opcode != e->opcode)
+			continue;
+		/* pinning time where a hook measured it, else the whole call */
+		d->v.pin_ns += e->inside.pin_ns ? e->inside.pin_ns : e->lat_ns;
+		d->v.calls++;
+		d->pending = false;
+	}
+}
+
+void ranges_on_event(struct ranges *r, const void *data, size_t size)
+{
+	const struct ps_buf_event *be = data;
+
+	switch (be->type) {
+	case PS_EV_BUFFER:
+		if (size >= sizeof(*be))
+			on_buffer(r, be);
+		break;
+	case PS_EV_RING_CLOSE:
+		if (size >= sizeof(*be))
+			drop_where(r, be->pid, be->ring, -1);
+		break;
+	case PS_EV_PROC_EXIT:
+		if (size >= sizeof(*be))
+			drop_where(r, be->pid, 0, -1);
+		break;
+	case PS_EV_REGISTER:
+		if (size >= sizeof(struct ps_event))
+			on_register(r, data);
+		break;
+	}
+}
+
+size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out)
+{
+	struct ranges *w = (struct ranges *)r;
+
+	free(w->out);
+	w->out = calloc(r->nr_dups + 1, sizeof(*w->out));
+	if (!w->out)
+		return 0;
+	for (size_t i = 0; i < r->nr_dups; i++)
+		w->out[i] = r->dups[i].v;
+	*out = w->out;
+	return r->nr_dups;
+}

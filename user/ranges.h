@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Memory pinned twice: which user address ranges each ring has registered
+ * right now, fed by the slot, registration and lifetime records in the
+ * order the kernel produced them, and every overlap between two rings of
+ * one process (one address space). A clone's slots share the source's
+ * pinned pages and never count as a second pin.
+ */
+#ifndef PS_RANGES_H
+#define PS_RANGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "pinscope.h"
+
+struct pinned_twice {
+	uint32_t pid;
+	uint32_t ring;		/* the ring whose registration pinned again */
+	uint32_t other_ring;	/* the ring that already pinned the pages */
+	uint32_t opcode;	/* that registration's opcode */
+	uint64_t pages;		/* 4 KiB pages pinned by both */
+	uint64_t start, end;	/* the overlapping span, page aligned */
+	uint64_t pin_ns;	/* time the registration call(s) took */
+	uint64_t calls;		/* registration calls that overlapped */
+};
+
+struct ranges;
+
+struct ranges *ranges_new(void);
+void ranges_free(struct ranges *r);
+/* Feeds one ring-buffer record (any type; others are ignored). */
+void ranges_on_event(struct ranges *r, const void *data, size_t size);
+size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out);
+
+#endif

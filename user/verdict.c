@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "errors.h"
+#include "verdict.h"
+
+#define SETUP_NO_MMAP (1U << 14)
+
+static void *grow(void *arr, size_t n, size_t elsz)
+{
+	void *p = realloc(arr, (n + 1) * elsz);
+
+	if (!p) {
+		fprintf(stderr, "pinscope: out of memory\n");
+		exit(PS_EXIT_FAIL);
+	}
+	memset((char *)p + n * elsz, 0, elsz);
+	return p;
+}
+
+#define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
+
+static void add_line(char (*lines)[256], int *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= MAX_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(lines[(*n)++], 256, fmt, ap);
+	va_end(ap);
+}
+
+static void per_io(struct verdict *v, const struct ring_report *ring)
+{
+	for (size_t i = 0; i < ring->nr_pinned_ops; i++) {
+		const struct pin_op_report *op = &ring->pinned_ops[i];
+		struct per_io_violation *pv;
+
+		if (!op->ios)
+			continue;
+		pv = PUSH(v->per_io, v->nr_per_io);
+		*pv = (struct per_io_violation){ ring->info.id, ring->info.pid, op->opcode,
+						 ring->info.fd, op->ios, op->pages };
+	}
+}
+
+/* A clone must share every buffer and pin and charge nothing. */
+static void clones(struct verdict *v, const struct report *r, const struct ring_report *ring)
+{
+	const struct reg_report *g = &ring->reg[REG_CLONE];
+	bool measured = r->measures.pin || r->measures.charge;
+	struct clone_violation cv = {
+		.ring = ring->info.id, .pid = ring->info.pid, .buffers = g->sum.buffers,
+		.unshared = g->sum.buffers - g->sum.shared, .acct_pages = g->sum.acct_pages,
+		.pinned_pages = r->measures.pin ? (int64_t)g->inside.pinned_pages : -1,
+		.charged_pages = r->measures.charge ? (int64_t)g->inside.charged_pages : -1,
+	};
+
+	if (g->calls == g->failures)
+		return;
+	if (cv.unshared || cv.acct_pages || (measured && (cv.pinned_pages > 0 || cv.charged_pages > 0)))
+		*PUSH(v->clones, v->nr_clones) = cv;
+}
+
+static void ring_memory(struct verdict *v, const struct report *r, const struct ring_report *ring)
+{
+	struct ring_memory *m;
+
+	if (!(ring->info.setup_flags & SETUP_NO_MMAP))
+		return;
+	m = PUSH(v->ring_mem, v->nr_ring_mem);
+	*m = (struct ring_memory){ ring->info.id, ring->info.pid, ring->info.region_pages,
+				   ring->info.region_huge != 0,
+				   r->measures.pin ? (int64_t)ring->info.setup_pinned_pages : -1 };
+}
+
+void verdict_evaluate(struct verdict *v, const struct report *r, const struct ranges *rg,
+		      bool clone_supported, bool pinning_visible)
+{
+	bool found_rings = false;
+
+	memset(v, 0, sizeof(*v));
+	v->clone_supported = clone_supported;
+	if (!pinning_visible)
+		add_line(v->problems, &v->nr_problems, "this kernel shows no per-IO pinning: no "
+			 "iomap direct-IO tracepoint or bio hook, and no fentry/kprobe on "
+			 "pin_user_pages*");
+	if (r->counters[PS_CNT_LOST_EVENTS])
+		add_line(v->problems, &v->nr_problems, "%llu records were lost (ring buffer full): "
+			 "the pinned-twice check is incomplete",
+			 (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
+	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
+		add_line(v->problems, &v->nr_problems, "tables were full: some rings or IOs "
+			 "were not counted");
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		const struct ring_report *ring = &r->rings[i];
+
+		found_rings |= ring->info.origin == PS_RING_FOUND;
+		per_io(v, ring);
+		clones(v, r, ring);
+		ring_memory(v, r, ring);
+	}
+	if (found_rings)
+		add_line(v->notes, &v->nr_notes, "some rings were created before tracing began: "
+			 "what they registered earlier is not known");
+	v->nr_twice = ranges_violations(rg, &v->twice);
+	if (v->nr_problems)
+		v->exit_status = PS_EXIT_FAIL;
+	else if (v->nr_per_io || v->nr_twice || v->nr_clones)
+		v->exit_status = PS_EXIT_VIOLATION;
+	else
+		v->exit_status = PS_EXIT_OK;
+}
+
+void verdict_free(struct verdict *v)
+{
+	free(v->per_io);
+	free(v->clones);
+	free(v->ring_mem);
+	memset(v, 0, sizeof(*v));
+}
