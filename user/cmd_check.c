@@ -45,10 +45,16 @@ int cmd_check(struct env *env)
 	if (!err && session_report(&s, &r))
 		ps_note("some counters could not be read");
 	if (!err) {
+		const char *no_signal = NULL;
+
+		if (env->registration_only)
+			no_signal = "--registration-only leaves every per-IO hook unloaded";
+		else if (!tracer_measures(s.tracer, "pinned_io") && !tracer_measures(s.tracer, "io_pin"))
+			no_signal = "this kernel shows no per-IO pinning: no iomap direct-IO "
+				    "tracepoint or bio hook, and no fentry/kprobe on pin_user_pages*";
 		verdict_evaluate(&v, &r, rg,
 				 kbtf_enum_value(&s.ki, "IORING_REGISTER_CLONE_BUFFERS", &clone_op),
-				 tracer_measures(s.tracer, "pinned_io") ||
-				 tracer_measures(s.tracer, "io_pin"));
+				 no_signal);
 		if (env->json) {
 			json_object *doc = render_check_json(&r, &v);
 

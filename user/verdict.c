@@ -78,16 +78,14 @@ static void ring_memory(struct verdict *v, const struct report *r, const struct 
 }
 
 void verdict_evaluate(struct verdict *v, const struct report *r, const struct ranges *rg,
-		      bool clone_supported, bool pinning_visible)
+		      bool clone_supported, const char *no_pinning_signal)
 {
 	bool found_rings = false;
 
 	memset(v, 0, sizeof(*v));
 	v->clone_supported = clone_supported;
-	if (!pinning_visible)
-		add_line(v->problems, &v->nr_problems, "this kernel shows no per-IO pinning: no "
-			 "iomap direct-IO tracepoint or bio hook, and no fentry/kprobe on "
-			 "pin_user_pages*");
+	if (no_pinning_signal)
+		add_line(v->problems, &v->nr_problems, "%s", no_pinning_signal);
 	if (r->counters[PS_CNT_LOST_EVENTS])
 		add_line(v->problems, &v->nr_problems, "%llu records were lost (ring buffer full): "
 			 "the pinned-twice check is incomplete",

@@ -50,8 +50,9 @@ struct verdict {
 	size_t nr_ring_mem;
 };
 
+/* no_pinning_signal: why per-IO pinning cannot be seen, or NULL when it can */
 void verdict_evaluate(struct verdict *v, const struct report *r, const struct ranges *rg,
-		      bool clone_supported, bool pinning_visible);
+		      bool clone_supported, const char *no_pinning_signal);
 void verdict_free(struct verdict *v);
 
 #endif
