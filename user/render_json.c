@@ -108,6 +108,7 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 	json_object_object_add(o, "seen_at_creation",
 			       json_object_new_boolean(ring->info.origin == PS_RING_CREATED));
 	add_u64(o, "ring_mem_pages", ring->info.region_pages);
+	json_object_object_add(o, "ring_mem_huge", json_object_new_boolean(ring->info.region_huge));
 	for (int k = 0; k < REG_KINDS; k++)
 		if (ring->reg[k].calls)
 			json_object_object_add(o, reg_kind_name(k),
