@@ -2,49 +2,30 @@
 /* pinscope hist: log2 histograms of registration, clone and IO latency. */
 #include <stdio.h>
 #include "commands.h"
-#include "errors.h"
 #include "render.h"
 #include "session.h"
 
-static void print_hists(struct session *s)
+static void render_hists(struct session *s, const struct report *r)
 {
-	struct report r = {};
-
-	if (session_report(s, &r))
-		ps_note("some counters could not be read");
 	if (s->env->json) {
-		json_object *doc = render_hist_json(&r);
+		json_object *doc = render_hist_json(r);
 
 		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
 		json_object_put(doc);
-	} else {
-		render_hist_text(s->out, &r, true);
+		return;
 	}
-	report_free(&r);
-}
-
-static void on_tick(struct session *s, void *cookie)
-{
-	print_hists(s);
+	render_hist_text(s->out, r, true);
 }
 
 int cmd_hist(struct env *env)
 {
 	struct tracer_opts o = {
 		.filter_pids = env->pid || env->cmd,
-		.io_latency = true,
+		.io_latency = !env->registration_only,
 		.backend = env->backend,
 		.registration_only = env->registration_only,
 		.bpf_stats = env->bpf_stats,
 	};
-	struct session s;
-	int err;
 
-	err = session_start(&s, env, &o, NULL, NULL);
-	if (!err)
-		err = session_wait(&s, on_tick, NULL);
-	if (!err)
-		print_hists(&s);
-	session_end(&s);
-	return err;
+	return session_run_report(env, &o, render_hists);
 }

@@ -1,38 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* pinscope stat: the per-ring report. */
+/* pinscope stat: the per-ring report (and histograms with -H). */
 #include <stdio.h>
 #include "commands.h"
-#include "errors.h"
 #include "render.h"
 #include "session.h"
 
-static void print_report(struct session *s)
+static void render_stat(struct session *s, const struct report *r)
 {
-	struct report r = {};
-
-	if (session_report(s, &r))
-		ps_note("some counters could not be read");
 	if (s->env->json) {
-		json_object *doc = render_stat_json(&r);
+		json_object *doc = render_stat_json(r);
 
 		if (s->env->hist)
-			render_hist_json_into(doc, &r);
-
+			render_hist_json_into(doc, r);
 		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
 		json_object_put(doc);
-	} else {
-		render_stat_text(s->out, &r, s->env->top);
-		if (s->env->hist)
-			render_hist_text(s->out, &r, false);
+		return;
 	}
-	report_free(&r);
-}
-
-static void on_tick(struct session *s, void *cookie)
-{
-	print_report(s);
-	if (!s->env->json)
-		fprintf(s->out, "\n");
+	render_stat_text(s->out, r, s->env->top);
+	if (s->env->hist)
+		render_hist_text(s->out, r, false);
 }
 
 int cmd_stat(struct env *env)
@@ -45,14 +31,6 @@ int cmd_stat(struct env *env)
 		.registration_only = env->registration_only,
 		.bpf_stats = env->bpf_stats,
 	};
-	struct session s;
-	int err;
 
-	err = session_start(&s, env, &o, NULL, NULL);
-	if (!err)
-		err = session_wait(&s, on_tick, NULL);
-	if (!err)
-		print_report(&s);
-	session_end(&s);
-	return err;
+	return session_run_report(env, &o, render_stat);
 }

@@ -178,6 +178,33 @@ int session_report(struct session *s, struct report *r)
 	return collect_report(s->tracer, r);
 }
 
+static void render_now(struct session *s, void *cookie)
+{
+	session_render_fn render = (session_render_fn)cookie;
+	struct report r = {};
+
+	if (session_report(s, &r))
+		ps_note("some counters could not be read");
+	render(s, &r);
+	report_free(&r);
+	if (s->env->interval_s && !s->env->json)
+		fputc('\n', s->out);
+}
+
+int session_run_report(const struct env *env, const struct tracer_opts *o,
+		       session_render_fn render)
+{
+	struct session s;
+	int err = session_start(&s, env, o, NULL, NULL);
+
+	if (!err)
+		err = session_wait(&s, render_now, (void *)render);
+	if (!err)
+		render_now(&s, (void *)render);
+	session_end(&s);
+	return err;
+}
+
 void session_end(struct session *s)
 {
 	if (s->have_target && s->target.gate_fd >= 0)

@@ -40,6 +40,13 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie);
 /* Fills the header (kernel, backend, command, duration) and the data. */
 int session_report(struct session *s, struct report *r);
 double session_elapsed(const struct session *s);
+/*
+ * The whole run of a reporting subcommand: start, wait (rendering every
+ * -i seconds), render the final report, end. Returns the exit status.
+ */
+typedef void (*session_render_fn)(struct session *s, const struct report *r);
+int session_run_report(const struct env *env, const struct tracer_opts *o,
+		       session_render_fn render);
 void session_end(struct session *s);
 
 #endif
