@@ -11,6 +11,8 @@ void test_fmt(void);
 void test_names(void);
 void test_stat_json(void);
 void test_env_parse(void);
+void test_ranges(void);
+void test_doctor(void);
 
 static const struct unit_test tests[] = {
 	{ "hist_slots", test_hist_slots },
@@ -19,6 +21,8 @@ static const struct unit_test tests[] = {
 	{ "names", test_names },
 	{ "stat_json", test_stat_json },
 	{ "env_parse", test_env_parse },
+	{ "ranges", test_ranges },
+	{ "doctor", test_doctor },
 };
 
 int main(void)

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The pinned-twice tracker and the registration doctor, fed by hand. */
+#include <errno.h>
+#include <string.h>
+#include "doctor.h"
+#include "ranges.h"
+#include "unit.h"
+
+static void buffer(struct ranges *r, __u32 pid, __u32 ring, __u32 slot, __u64 addr, __u64 len,
+		   bool shared)
+{
+	struct ps_buf_event e = { .type = PS_EV_BUFFER, .ring = ring, .pid = pid, .slot = slot,
+				  .addr = addr, .len = len, .opcode = PS_REG_BUFFERS,
+				  .shared = shared };
+
+	ranges_on_event(r, &e, sizeof(e));
+}
+
+static void registered(struct ranges *r, __u32 pid, __u32 ring, __u32 opcode, __u64 lat)
+{
+	struct ps_event e = { .type = PS_EV_REGISTER, .pid = pid, .ring = ring, .opcode = opcode,
+			      .lat_ns = lat };
+
+	ranges_on_event(r, &e, sizeof(e));
+}
+
+static void lifetime(struct ranges *r, __u32 type, __u32 pid, __u32 ring)
+{
+	struct ps_buf_event e = { .type = type, .ring = ring, .pid = pid };
+
+	ranges_on_event(r, &e, sizeof(e));
+}
+
+void test_ranges(void)
+{
+	struct ranges *r = ranges_new();
+	const struct pinned_twice *v;
+
+	/* ring 1 pins 64 KiB; ring 2 pins the same 64 KiB again: 16 pages, once */
+	buffer(r, 100, 1, 0, 0x100000, 65536, false);
+	registered(r, 100, 1, PS_REG_BUFFERS, 5000);
+	buffer(r, 100, 2, 0, 0x100000, 65536, false);
+	registered(r, 100, 2, PS_REG_BUFFERS, 7000);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "one pair pinned twice");
+	ASSERT_EQ(v[0].ring, 2, "the second ring is named");
+	ASSERT_EQ(v[0].other_ring, 1, "the first ring is named");
+	ASSERT_EQ(v[0].pages, 16, "16 pages pinned by both");
+	ASSERT_EQ(v[0].pin_ns, 7000, "the second registration's time");
+	ASSERT_EQ(v[0].start, 0x100000, "overlap start");
+	ASSERT_EQ(v[0].end, 0x110000, "overlap end");
+
+	/* a clone shares: no second pin */
+	buffer(r, 100, 3, 0, 0x100000, 65536, true);
+	registered(r, 100, 3, PS_REG_CLONE_BUFFERS, 900);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "a clone adds nothing");
+
+	/* same address in another process is other memory */
+	buffer(r, 200, 4, 0, 0x100000, 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "another address space");
+
+	/* after ring 1 and ring 2 are gone, the memory may be registered again */
+	lifetime(r, PS_EV_RING_CLOSE, 100, 1);
+	registered(r, 100, 2, PS_UNREG_BUFFERS, 100);
+	buffer(r, 100, 5, 0, 0x100000 + 2048, 4096, false);	/* spans 2 pages of ring 3's */
+	ranges_violations(r, &v);
+	ASSERT_EQ(v[1].pages, 2, "an unaligned buffer overlaps two pages");
+	ASSERT_EQ(v[1].other_ring, 3, "only ring 3 still pins them");
+
+	/* a process exit drops everything it had */
+	lifetime(r, PS_EV_PROC_EXIT, 100, 0);
+	buffer(r, 100, 6, 0, 0x100000, 65536, false);
+	ASSERT_EQ(ranges_violations(r, &v), 2, "nothing pinned after exit");
+	ranges_free(r);
+}
+
+void test_doctor(void)
+{
+	struct reg_failure f = { .opcode = PS_REG_BUFFERS, .err = ENOMEM };
+	char buf[512];
+
+	f.diag = (struct ps_diag){ .memlock_limit = 65536, .locked_pages = 2, .req_pages = 18,
+				   .unaligned_extra = 2, .nr_iovecs = 2, .file_index = -1 };
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "RLIMIT_MEMLOCK is 64 KiB (16 pages)"), "limit in KiB and pages");
+	ASSERT_TRUE(strstr(buf, "2 of them only because buffers are not page aligned"), "unaligned");
+	ASSERT_TRUE(strstr(buf, "2 + 18 > 16"), "the sum that failed");
+
+	f.diag.locked_pages = -1;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "CAP_IPC_LOCK"), "nothing charged for CAP_IPC_LOCK holders");
+
+	f.err = EINVAL;
+	f.diag.nr_iovecs = 16385;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "16385 buffers, over the 16384 a ring can register", "too many");
+
+	f.err = EFAULT;
+	f.diag.file_index = 3;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "buffer #3 is file-backed"), "file-backed buffer named");
+
+	f.err = EBUSY;
+	f.opcode = PS_REG_CLONE_BUFFERS;
+	f.diag.table_nr = 2;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "IORING_REGISTER_DST_REPLACE"), "clone into a full ring");
+}
