@@ -86,7 +86,7 @@ int cmd_features(struct env *env)
 
 	if (geteuid() != 0)
 		ps_note("not root: attach probes will fail for lack of privileges");
-	if (env->output && !(out = fopen(env->output, "w"))) {
+	if (env->output && !(out = fopen(env->output, "we"))) {
 		ps_error("-o %s: cannot open", env->output);
 		return PS_EXIT_FAIL;
 	}

@@ -343,6 +343,8 @@ int collect_report(struct tracer *t, struct report *r)
 		.io_pin = tracer_measures(t, "io_pin"),
 		.charge = tracer_measures(t, "charge"),
 		.import = tracer_measures(t, "import"),
+		.fixed_io = tracer_measures(t, "fixed_io"),
+		.pinned_io = tracer_measures(t, "pinned_io"),
 	};
 	r->nr_hooks = tracer_hooks(t, &r->hooks);
 	r->acct_pages_known = tracer_acct_pages_known(t);

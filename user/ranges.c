@@ -40,19 +40,42 @@ void ranges_free(struct ranges *r)
 	free(r);
 }
 
+/*
+ * When the ring that pinned a buffer lets go of it, a clone of it keeps the
+ * pages pinned: that copy becomes the pinner.
+ */
+static void hand_pin_to_clone(struct ranges *r, const struct live_buf *gone)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		struct live_buf *b = &r->bufs[i];
+
+		if (b->shared && b->pid == gone->pid && b->start == gone->start &&
+		    b->end == gone->end && b->ring != gone->ring) {
+			b->shared = false;
+			return;
+		}
+	}
+}
+
 static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, int64_t slot)
 {
-	size_t kept = 0;
+	size_t kept = 0, nr = r->nr;
+	struct live_buf gone[64];
+	size_t nr_gone = 0;
 
-	for (size_t i = 0; i < r->nr; i++) {
+	for (size_t i = 0; i < nr; i++) {
 		struct live_buf *b = &r->bufs[i];
 		bool drop = (!pid || b->pid == pid) && (!ring || b->ring == ring) &&
 			    (slot < 0 || b->slot == (uint32_t)slot);
 
 		if (!drop)
 			r->bufs[kept++] = *b;
+		else if (!b->shared && nr_gone < sizeof(gone) / sizeof(gone[0]))
+			gone[nr_gone++] = *b;
 	}
 	r->nr = kept;
+	for (size_t i = 0; i < nr_gone; i++)
+		hand_pin_to_clone(r, &gone[i]);
 }
 
 static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t ring,
@@ -94,7 +117,8 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
 			uint64_t hi = o->end < end ? o->end : end;
 			struct pinned_twice *d;
 
-			if (o->pid != e->pid || o->ring == e->ring || lo >= hi)
+			/* a clone's slot shares its source's pin: only pinners count */
+			if (o->shared || o->pid != e->pid || o->ring == e->ring || lo >= hi)
 				continue;
 			d = dup_for(r, e->pid, e->ring, o->ring, e->opcode);
 			if (!d)

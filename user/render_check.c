@@ -75,8 +75,8 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 	}
 	render_failures_text(out, r);
 	if (v->exit_status == 0)
-		fprintf(out, "\nzero repeated pinning: every IO used memory already pinned, no memory "
-			"is pinned twice, clones pinned nothing\n");
+		fprintf(out, "\nzero repeated pinning: every IO on the traced rings used memory already "
+			"pinned, no memory is pinned by two rings, clones pinned nothing\n");
 }
 
 json_object *render_check_json(const struct report *r, const struct verdict *v)

@@ -122,12 +122,16 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 		add_u64(e, "errors", op->errors);
 		json_object_object_add(fixed, sqe_opcode_name(op->opcode, buf, sizeof(buf)), e);
 	}
-	json_object_object_add(o, "fixed_io", fixed);
+	json_object_object_add(o, "fixed_io", r->measures.fixed_io ? fixed : NULL);
+	if (!r->measures.fixed_io)
+		json_object_put(fixed);
 	for (size_t i = 0; i < ring->nr_buf_index; i++) {
 		snprintf(buf, sizeof(buf), "%u", ring->buf_index[i].index);
 		add_u64(bufidx, buf, ring->buf_index[i].ops);
 	}
-	json_object_object_add(o, "buf_index_ops", bufidx);
+	json_object_object_add(o, "buf_index_ops", r->measures.fixed_io ? bufidx : NULL);
+	if (!r->measures.fixed_io)
+		json_object_put(bufidx);
 	if (r->measures.import) {
 		json_object *imp = json_object_new_object();
 		uint64_t errors = 0, offset = 0;
@@ -148,7 +152,9 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 			       measured(r->measures.pin, ring->info.setup_pinned_pages));
 	add_u64(pinned, "ios", ring->pinned.ios);
 	add_u64(pinned, "pages", ring->pinned.pages);
-	json_object_object_add(o, "pinned_io", pinned);
+	json_object_object_add(o, "pinned_io", r->measures.pinned_io ? pinned : NULL);
+	if (!r->measures.pinned_io)
+		json_object_put(pinned);
 	return o;
 }
 

@@ -84,6 +84,7 @@ struct ring_report {
 /* Which internals measurements this run has (else JSON says null). */
 struct measures {
 	bool register_fn, register_buffer, pin, io_pin, charge, import;
+	bool fixed_io, pinned_io;	/* per-IO tracepoints (off with --registration-only) */
 };
 
 struct proc_report {

@@ -91,7 +91,8 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		ps_error("-p %d: %s", env->pid, e == -ESRCH ? "no such process" : strerror(-e));
 		return PS_EXIT_FAIL;
 	}
-	if (env->output && !(s->out = fopen(env->output, "w"))) {
+	/* "e": close-on-exec, the traced command must not inherit the report */
+	if (env->output && !(s->out = fopen(env->output, "we"))) {
 		ps_error("-o %s: %s", env->output, strerror(errno));
 		s->out = stdout;
 		return PS_EXIT_FAIL;

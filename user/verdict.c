@@ -101,14 +101,21 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 		clones(v, r, ring);
 		ring_memory(v, r, ring);
 	}
+	for (size_t i = 0; i < r->nr_procs; i++)
+		if (r->procs[i].st.dio_ios)
+			add_line(v->notes, &v->nr_notes, "pid %u did %llu O_DIRECT IOs outside "
+				 "io_uring, pinning %llu pages per IO: not io_uring's, not judged",
+				 r->procs[i].pid, (unsigned long long)r->procs[i].st.dio_ios,
+				 (unsigned long long)r->procs[i].st.dio_pages);
 	if (found_rings)
 		add_line(v->notes, &v->nr_notes, "some rings were created before tracing began: "
 			 "what they registered earlier is not known");
 	v->nr_twice = ranges_violations(rg, &v->twice);
-	if (v->nr_problems)
-		v->exit_status = PS_EXIT_FAIL;
-	else if (v->nr_per_io || v->nr_twice || v->nr_clones)
+	/* a violation seen is certain even when another part could not be checked */
+	if (v->nr_per_io || v->nr_twice || v->nr_clones)
 		v->exit_status = PS_EXIT_VIOLATION;
+	else if (v->nr_problems)
+		v->exit_status = PS_EXIT_FAIL;
 	else
 		v->exit_status = PS_EXIT_OK;
 }

@@ -7,6 +7,10 @@
  * a kernel that knows the call (and its arguments) answers ENXIO, "source
  * has no buffers"; one that does not answers EINVAL, and the case skips.
  * The scratch ring stays in the oracle with that one failed call.
+ *
+ * pinned_twice and pinned_twice_clone are the pair `pinscope check` tells
+ * apart: two rings of one process on the same memory, the second one
+ * registering it again (pinned and charged twice) or cloning it (shared).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,17 +107,14 @@ struct clone_setup {
 	int fd;
 };
 
-static enum case_result setup(struct wctx *c, struct clone_setup *s,
-			      __u32 flags, __u32 src_off, __u32 dst_off,
-			      __u32 nr, const struct iovec *src_iov,
-			      unsigned int src_nr)
+/* Source and destination rings, a data file, the source's buffers. */
+static enum case_result open_pair(struct wctx *c, struct clone_setup *s,
+				  const struct iovec *src_iov,
+				  unsigned int src_nr)
 {
 	char path[512];
-	enum case_result res = clone_probe(c, flags, src_off, dst_off, nr);
 	int ret;
 
-	if (res != CASE_OK)
-		return res;
 	s->src = ring_new(c, 8, 0);
 	s->dst = s->src ? ring_new(c, 8, 0) : NULL;
 	if (!s->dst)
@@ -126,6 +127,18 @@ static enum case_result setup(struct wctx *c, struct clone_setup *s,
 		return case_fail(c, "REGISTER_BUFFERS on the source: %s",
 				 strerror(-ret));
 	return CASE_OK;
+}
+
+static enum case_result setup(struct wctx *c, struct clone_setup *s,
+			      __u32 flags, __u32 src_off, __u32 dst_off,
+			      __u32 nr, const struct iovec *src_iov,
+			      unsigned int src_nr)
+{
+	enum case_result res = clone_probe(c, flags, src_off, dst_off, nr);
+
+	if (res != CASE_OK)
+		return res;
+	return open_pair(c, s, src_iov, src_nr);
 }
 
 enum case_result case_clone_whole(struct wctx *c)
@@ -224,4 +237,90 @@ enum case_result case_clone_busy(struct wctx *c)
 		return case_fail(c, "CLONE_BUFFERS into a full table returned %d (%s), expected EBUSY",
 				 ret, ret < 0 ? errno_name(-ret) : "success");
 	return CASE_OK;
+}
+
+#define TWICE_NR	4
+#define TWICE_LEN	(64 * KiB)
+
+/*
+ * Ring A registers TWICE_NR buffers; ring B gets the same memory by
+ * REGISTER_BUFFERS (clone false) or CLONE_BUFFERS from A. A writes every
+ * buffer to the file; B reads all of them back into the same memory, A
+ * reads two halves again: both tables reach the same pages.
+ */
+static enum case_result two_rings_one_memory(struct wctx *c, bool clone)
+{
+	const size_t total = TWICE_NR * TWICE_LEN;
+	struct ws_io ios[TWICE_NR];
+	struct iovec iov[TWICE_NR];
+	struct clone_setup s;
+	enum case_result res;
+	char *base, *want;
+	int ret;
+
+	base = buf_map(c, total);
+	want = base ? buf_map(c, total) : NULL;
+	if (!want)
+		return CASE_FAILED;
+	buf_fill(want, total, 60);
+	for (unsigned int i = 0; i < TWICE_NR; i++)
+		iov[i] = (struct iovec){ base + i * TWICE_LEN, TWICE_LEN };
+	/* Only the clone needs the probe (and its scratch ring). */
+	res = clone ? setup(c, &s, 0, 0, 0, 0, iov, TWICE_NR) :
+		      open_pair(c, &s, iov, TWICE_NR);
+	if (res != CASE_OK)
+		return res;
+	ret = clone ? reg_clone(s.dst->rec, s.src->rec, 0, 0, 0, 0) :
+		      reg_buffers(s.dst->rec, iov, TWICE_NR);
+	if (ret)
+		return case_fail(c, "%s of ring A's memory on ring B: %s",
+				 clone ? "CLONE_BUFFERS" : "REGISTER_BUFFERS",
+				 strerror(-ret));
+
+	memcpy(base, want, total);
+	for (unsigned int i = 0; i < TWICE_NR; i++)
+		ios[i] = (struct ws_io){ .opcode = IORING_OP_WRITE_FIXED,
+			.fd = s.fd, .addr = iov[i].iov_base, .len = TWICE_LEN,
+			.off = i * TWICE_LEN, .buf_index = (int)i };
+	res = io_run(c, s.src, ios, TWICE_NR);
+	if (res != CASE_OK)
+		return res;
+	memset(base, 0, total);
+	for (unsigned int i = 0; i < TWICE_NR; i++)
+		ios[i].opcode = IORING_OP_READ_FIXED;
+	res = io_run(c, s.dst, ios, TWICE_NR);
+	if (res != CASE_OK)
+		return res;
+	if (memcmp(base, want, total))
+		return case_fail(c, "ring B read back wrong data");
+	/* Second halves of buffers 0 and 3, through ring A again. */
+	memset(base, 0, total);
+	ios[0] = (struct ws_io){ .opcode = IORING_OP_READ_FIXED, .fd = s.fd,
+		.addr = base + TWICE_LEN / 2, .len = TWICE_LEN / 2,
+		.off = TWICE_LEN / 2, .buf_index = 0 };
+	ios[1] = ios[0];
+	ios[1].addr = base + (TWICE_NR - 1) * TWICE_LEN + TWICE_LEN / 2;
+	ios[1].off = (TWICE_NR - 1) * TWICE_LEN + TWICE_LEN / 2;
+	ios[1].buf_index = TWICE_NR - 1;
+	res = io_run(c, s.src, ios, 2);
+	if (res != CASE_OK)
+		return res;
+	for (unsigned int i = 0; i < 2; i++) {
+		size_t at = (char *)ios[i].addr - base;
+
+		if (memcmp(base + at, want + at, TWICE_LEN / 2))
+			return case_fail(c, "ring A read back wrong data in buffer %d",
+					 ios[i].buf_index);
+	}
+	return CASE_OK;
+}
+
+enum case_result case_pinned_twice(struct wctx *c)
+{
+	return two_rings_one_memory(c, false);
+}
+
+enum case_result case_pinned_twice_clone(struct wctx *c)
+{
+	return two_rings_one_memory(c, true);
 }

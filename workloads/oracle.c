@@ -72,6 +72,7 @@ struct oracle_ring *oracle_add_ring(struct oracle *o, int fd,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
+	r->owner = o;
 	r->pid = getpid();
 	r->fd = fd;
 	r->setup_flags = setup_flags;
@@ -175,6 +176,47 @@ void oracle_direct_io(struct oracle *o, unsigned long pages)
 {
 	o->direct_ios++;
 	o->direct_pages += pages;
+}
+
+void oracle_pinned_twice(struct oracle *o, int fd, int other_fd,
+			 const char *opcode_name, unsigned long pages)
+{
+	struct twice_rec *t;
+	int i;
+
+	for (i = 0; i < o->nr_twice; i++) {
+		t = &o->twice[i];
+		if (t->fd == fd && t->other_fd == other_fd &&
+		    !strcmp(t->opcode, opcode_name))
+			break;
+	}
+	if (i == o->nr_twice) {
+		if (o->nr_twice >= ORACLE_MAX_TWICE)
+			return;
+		o->twice[o->nr_twice++] = (struct twice_rec){ fd, other_fd,
+							      opcode_name, 0 };
+	}
+	o->twice[i].pages += pages;
+}
+
+static json_object *twice_to_json(const struct oracle *o)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < o->nr_twice; i++) {
+		const struct twice_rec *t = &o->twice[i];
+		json_object *obj = json_object_new_object();
+
+		json_object_object_add(obj, "fd", json_object_new_int(t->fd));
+		json_object_object_add(obj, "other_fd",
+				       json_object_new_int(t->other_fd));
+		json_object_object_add(obj, "opcode",
+				       json_object_new_string(t->opcode));
+		json_object_object_add(obj, "pages",
+				       json_object_new_int64(t->pages));
+		json_object_array_add(arr, obj);
+	}
+	return arr;
 }
 
 void oracle_set_extra(struct oracle *o, const char *key, json_object *val)
@@ -329,6 +371,7 @@ json_object *oracle_to_json(const struct oracle *o)
 	json_object_object_add(obj, "rings", rings);
 	json_object_object_add(obj, "direct_io",
 			       io_pair(o->direct_ios, o->direct_pages));
+	json_object_object_add(obj, "pinned_twice", twice_to_json(o));
 	if (o->extra) {
 		json_object_object_foreach(o->extra, key, val)
 			json_object_object_add(obj, key, json_copy(val));

@@ -14,6 +14,7 @@
 
 #define ORACLE_MAX_RINGS	16
 #define ORACLE_MAX_SOURCES	8
+#define ORACLE_MAX_TWICE	8
 
 enum reg_kind {
 	REG_REGISTER,		/* REGISTER_BUFFERS, REGISTER_BUFFERS2 */
@@ -50,9 +51,13 @@ struct table_slot {
 	size_t len;
 	bool huge;		/* backed by hugetlb 2 MiB pages */
 	unsigned long acct_pages;	/* what registering it charged */
+	bool shared;		/* cloned: the source ring holds the pin */
 };
 
+struct oracle;
+
 struct oracle_ring {
+	struct oracle *owner;	/* for the process's other rings */
 	int pid, fd;
 	unsigned int setup_flags;
 	bool used;		/* registered or did IO: print the IO objects */
@@ -68,6 +73,16 @@ struct oracle_ring {
 
 enum oracle_status { ORACLE_RAN, ORACLE_SKIPPED, ORACLE_FAILED };
 
+/*
+ * Pages a registration on ring fd pinned that ring other_fd of the same
+ * process already held pinned, summed per (fd, other_fd, opcode).
+ */
+struct twice_rec {
+	int fd, other_fd;
+	const char *opcode;	/* the registration's opcode name */
+	unsigned long pages;
+};
+
 struct oracle {
 	const char *case_name;
 	int pid;
@@ -76,6 +91,8 @@ struct oracle {
 	struct oracle_ring *rings[ORACLE_MAX_RINGS];
 	int nr_rings;
 	unsigned long direct_ios, direct_pages;
+	struct twice_rec twice[ORACLE_MAX_TWICE];
+	int nr_twice;
 	json_object *extra;	/* case-specific top-level keys */
 	json_object *replaced;	/* a whole oracle built by a child process */
 };
@@ -95,6 +112,8 @@ void oracle_fixed_io(struct oracle_ring *r, const char *op_name,
 		     unsigned int buf_index, int res);
 void oracle_pinned_io(struct oracle_ring *r, unsigned long pages);
 void oracle_direct_io(struct oracle *o, unsigned long pages);
+void oracle_pinned_twice(struct oracle *o, int fd, int other_fd,
+			 const char *opcode_name, unsigned long pages);
 void oracle_set_extra(struct oracle *o, const char *key, json_object *val);
 
 /* A new object; the caller puts it. */

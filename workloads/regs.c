@@ -10,7 +10,11 @@
  *    in this call (last_hpage) or one a buffer already in the live table
  *    spans (headpage_already_acct). A registration builds its table aside,
  *    so only updates see the live table;
- *  - a clone charges nothing: the source's pinned pages are shared.
+ *  - a clone charges nothing: the source's pinned pages are shared;
+ *  - pinning is per ring: registering memory another ring of the process
+ *    holds pinned pins (and charges) it again. The oracle keeps those
+ *    pages as "pinned_twice", slot by slot against the other rings' live
+ *    tables at the moment of the call.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +73,49 @@ static void slot_from_iovec(const struct oracle_ring *r, const struct iovec *iov
 		if (table_spans_frame(r, f))
 			continue;
 		s->acct_pages += PAGES_PER_HUGE;
+	}
+}
+
+/* 4 KiB pages in both page-aligned spans. */
+static unsigned long overlap_pages(const struct table_slot *a,
+				   const struct table_slot *b)
+{
+	uintptr_t a_lo = a->addr & ~(PAGE_4K - 1), b_lo = b->addr & ~(PAGE_4K - 1);
+	uintptr_t a_hi = a_lo + span_pages(a->addr, a->len) * PAGE_4K;
+	uintptr_t b_hi = b_lo + span_pages(b->addr, b->len) * PAGE_4K;
+	uintptr_t lo = a_lo > b_lo ? a_lo : b_lo, hi = a_hi < b_hi ? a_hi : b_hi;
+
+	return lo < hi ? (hi - lo) / PAGE_4K : 0;
+}
+
+/*
+ * The new slots of r against the slots other rings hold pinned. A cloned
+ * slot is no pin of its own (its source ring holds it), on either side.
+ */
+static void record_pinned_twice(struct oracle_ring *r, const char *opcode_name,
+				const struct table_slot *slots, unsigned int nr)
+{
+	struct oracle *o = r->owner;
+
+	for (int k = 0; o && k < o->nr_rings; k++) {
+		const struct oracle_ring *other = o->rings[k];
+		unsigned long pages = 0;
+
+		if (other == r || other->pid != r->pid)
+			continue;
+		for (unsigned int i = 0; i < nr; i++) {
+			if (!slots[i].present || slots[i].shared)
+				continue;
+			for (unsigned int j = 0; j < other->table_nr; j++) {
+				const struct table_slot *s = &other->table[j];
+
+				if (s->present && !s->shared)
+					pages += overlap_pages(&slots[i], s);
+			}
+		}
+		if (pages)
+			oracle_pinned_twice(o, r->fd, other->fd, opcode_name,
+					    pages);
 	}
 }
 
@@ -162,6 +209,8 @@ static int do_register(struct oracle_ring *r, const char *opcode_name,
 	if (huge_slots && pinned_before >= 0 && vmpin_pages() >= pinned_before)
 		d.acct_pages = vmpin_pages() - pinned_before;
 	oracle_reg_call(r, REG_REGISTER, opcode_name, 0, &d);
+	if (slots)
+		record_pinned_twice(r, opcode_name, slots, nr);
 	free(r->table);
 	r->table = slots;
 	r->table_nr = slots ? nr : 0;
@@ -227,6 +276,7 @@ int reg_update(struct oracle_ring *r, unsigned int offset,
 
 		slot_from_iovec(r, &iov[i], &last_frame, &s);
 		delta_add_slot(&d, &s);
+		record_pinned_twice(r, "REGISTER_BUFFERS_UPDATE", &s, 1);
 		r->table[offset + i] = s;
 	}
 	oracle_reg_call(r, REG_UPDATE, "REGISTER_BUFFERS_UPDATE", 0, &d);
@@ -280,6 +330,7 @@ int reg_clone(struct oracle_ring *dst, const struct oracle_ring *src,
 			s = src->table[src_off + i];
 		/* Shared pinned pages: this ring charged none of them. */
 		s.acct_pages = 0;
+		s.shared = s.present;
 		dst->table[dst_off + i] = s;
 		delta_add_slot(&d, &s);
 	}

@@ -18,7 +18,7 @@
 #define LOG_JSON_MAX	(64 << 10)
 
 /* Compact, one ring per line: rings are what a reader compares. */
-static void log_json(struct test *t, const char *what, json_object *doc)
+void log_json(struct test *t, const char *what, json_object *doc)
 {
 	size_t start = t->log.len;
 
@@ -42,7 +42,7 @@ static void log_json(struct test *t, const char *what, json_object *doc)
 	}
 }
 
-static bool pinscope_ready(struct test *t)
+bool pinscope_ready(struct test *t)
 {
 	if (!env.privileged) {
 		test_skip(t, "needs CAP_SYS_ADMIN (run as root) to load BPF programs");
@@ -206,10 +206,10 @@ out:
 
 /*
  * Case names, from `pinscope-workload -l` ("NAME  description" lines). The
- * listing shows up as a test of its own only when it fails (and the filter
- * could have wanted e2e tests).
+ * listing shows up as a test of its own ("GROUP/list") only when it fails
+ * (and the filter could have wanted GROUP's tests).
  */
-static int list_cases(struct strlist *names)
+int list_workload_cases(const char *group, struct strlist *names)
 {
 	struct argv_buf a = {0};
 	struct proc p = {0};
@@ -217,7 +217,7 @@ static int list_cases(struct strlist *names)
 	const char *line;
 	int ret;
 
-	test_begin(&t, "e2e/list");
+	test_begin(&t, "%s/list", group);
 	if (access(env.workload, X_OK)) {
 		test_fail(&t, "pinscope-workload not found: %s: %s", env.workload,
 			  strerror(errno));
@@ -252,7 +252,7 @@ out:
 		return 0;
 	}
 	if (!env.filter || strstr(t.name, env.filter) ||
-	    !strncmp(env.filter, "e2e", 3))
+	    !strncmp(env.filter, group, strlen(group)))
 		test_end(&t);
 	else
 		sb_free(&t.log);
@@ -263,7 +263,7 @@ void run_e2e_tests(void)
 {
 	struct strlist names = {0};
 
-	if (list_cases(&names) == 0)
+	if (list_workload_cases("e2e", &names) == 0)
 		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
 			run_case(names.items[i]);
 	sl_free(&names);
@@ -302,7 +302,7 @@ static long long ring_activity(json_object *ring)
 }
 
 /* fio --output holds JSON, possibly after a line of warnings. */
-static json_object *load_fio_json(const char *path, char *err, size_t errlen)
+json_object *load_fio_json(const char *path, char *err, size_t errlen)
 {
 	struct strbuf text = {0};
 	json_object *doc;
@@ -324,7 +324,7 @@ static json_object *load_fio_json(const char *path, char *err, size_t errlen)
 	return doc;
 }
 
-static bool odirect_works(struct test *t, const char *dir)
+bool odirect_works(struct test *t, const char *dir)
 {
 	char probe[4200];
 	int fd;
@@ -407,10 +407,52 @@ static void check_fio(struct test *t, json_object *report, long long total_ios,
 	}
 }
 
+/* fio, one O_DIRECT random-read job on io_uring, JSON to fio_out. */
+void add_fio_args(struct argv_buf *a, const char *fio, const char *dir,
+		  bool fixedbufs, const char *fio_out)
+{
+	av_add(a, "%s", fio);
+	av_add(a, "--name=ps");
+	av_add(a, "--ioengine=io_uring");
+	if (fixedbufs)
+		av_add(a, "--fixedbufs");
+	av_add(a, "--direct=1");
+	av_add(a, "--rw=randread");
+	av_add(a, "--bs=4k");
+	av_add(a, "--size=16M");
+	av_add(a, "--iodepth=%d", FIO_IODEPTH);
+	av_add(a, "--filename=%s/fio.dat", dir);
+	av_add(a, "--output-format=json");
+	av_add(a, "--output=%s", fio_out);
+}
+
+/* jobs[0].read.total_ios of fio's output; false (test failed) without it. */
+bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios)
+{
+	json_object *doc;
+	char err[512];
+	bool ok;
+
+	doc = load_fio_json(fio_out, err, sizeof(err));
+	if (!doc) {
+		test_fail(t, "fio output: %s", err);
+		return false;
+	}
+	ok = jint(jpath(json_object_array_get_idx(jpath(doc, "jobs"), 0),
+			"read.total_ios"), total_ios) && *total_ios > 0;
+	json_object_put(doc);
+	if (!ok) {
+		test_fail(t, "fio output: jobs[0].read.total_ios missing or 0");
+		return false;
+	}
+	test_note(t, "fio jobs[0].read.total_ios: %lld", *total_ios);
+	return true;
+}
+
 static void run_fio(const char *name, bool fixedbufs)
 {
 	char fio[4096], dir[4096], report_path[4200], fio_out[4200], err[512];
-	json_object *report = NULL, *fio_doc = NULL;
+	json_object *report = NULL;
 	struct id_set before = {0};
 	struct argv_buf a = {0};
 	struct proc p = {0};
@@ -431,19 +473,7 @@ static void run_fio(const char *name, bool fixedbufs)
 	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
 	snprintf(fio_out, sizeof(fio_out), "%s/fio.json", dir);
 	add_stat_args(&a, report_path);
-	av_add(&a, "%s", fio);
-	av_add(&a, "--name=ps");
-	av_add(&a, "--ioengine=io_uring");
-	if (fixedbufs)
-		av_add(&a, "--fixedbufs");
-	av_add(&a, "--direct=1");
-	av_add(&a, "--rw=randread");
-	av_add(&a, "--bs=4k");
-	av_add(&a, "--size=16M");
-	av_add(&a, "--iodepth=%d", FIO_IODEPTH);
-	av_add(&a, "--filename=%s/fio.dat", dir);
-	av_add(&a, "--output-format=json");
-	av_add(&a, "--output=%s", fio_out);
+	add_fio_args(&a, fio, dir, fixedbufs, fio_out);
 
 	check_leak = ps_progs_snapshot(&t, &before);
 	ret = proc_run(&p, a.v, NULL);
@@ -454,17 +484,8 @@ static void run_fio(const char *name, bool fixedbufs)
 	proc_log(&p, &t.log);
 	if (!expect_exit(&t, &p, "pinscope", 0))
 		goto leak;
-	fio_doc = load_fio_json(fio_out, err, sizeof(err));
-	if (!fio_doc) {
-		test_fail(&t, "fio output: %s", err);
+	if (!fio_total_ios(&t, fio_out, &total_ios))
 		goto leak;
-	}
-	if (!jint(jpath(json_object_array_get_idx(jpath(fio_doc, "jobs"), 0),
-			"read.total_ios"), &total_ios) || total_ios <= 0) {
-		test_fail(&t, "fio output: jobs[0].read.total_ios missing or 0");
-		goto leak;
-	}
-	test_note(&t, "fio jobs[0].read.total_ios: %lld", total_ios);
 	report = json_load_file(report_path, err, sizeof(err));
 	if (!report) {
 		test_fail(&t, "report: %s", err);
@@ -479,7 +500,6 @@ leak:
 		expect_no_new_ps_progs(&t, &before, 2000);
 out:
 	json_object_put(report);
-	json_object_put(fio_doc);
 	id_set_free(&before);
 	proc_free(&p);
 	av_free(&a);

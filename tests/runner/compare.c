@@ -35,8 +35,10 @@ static const char *const fixed_io_numbers[] = { "ops", "bytes", NULL };
 static const char *const pinned_io_numbers[] = { "ios", "pages", NULL };
 static const char *const direct_io_numbers[] = { "ios", "pages", NULL };
 static const char *const source_numbers[] = { "calls", "buffers", NULL };
+/* pinned_twice and memlock are the check matcher's (check_match.c). */
 static const char *const oracle_top_keys[] = {
-	"case", "status", "reason", "pid", "rings", "direct_io", NULL,
+	"case", "status", "reason", "pid", "rings", "direct_io",
+	"pinned_twice", "memlock", NULL,
 };
 
 static bool in_list(const char *key, const char *const *list)

@@ -286,6 +286,7 @@ int main(int argc, char **argv)
 
 	if (self_test) {
 		run_selftests();
+		run_check_selftests();
 	} else {
 		if (env.verbose)
 			printf("bin: %s, tmpdir: %s%s%s\n", env.bindir, env.tmpdir,
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 		run_signal_tests();
 		run_e2e_tests();
 		run_fio_tests();
+		run_check_tests();
 	}
 
 	if (rm_rf(env.tmpdir))

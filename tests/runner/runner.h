@@ -8,6 +8,9 @@
  *   compare.c    oracle vs report, per docs/json.md
  *   selftest.c   the comparer against crafted pairs (it must be able to fail)
  *   cases.c      e2e tests (one per workload case) and fio tests
+ *   check_match.c  `pinscope check` verdict vs oracle
+ *   check_tests.c  check tests (one per workload case, --registration-only, fio)
+ *   selftest_check.c  the check matcher against crafted pairs
  *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
  */
 #ifndef PINSCOPE_TEST_RUNNER_H
@@ -182,6 +185,28 @@ int compare_oracle_report(json_object *oracle, json_object *report,
 			  struct cmp_result *res);
 void cmp_result_free(struct cmp_result *res);
 
+/* ---- check_match.c ---- */
+
+/* 1 when the oracle pinned per IO or pinned memory twice, else 0. */
+int check_expected_exit(json_object *oracle);
+/* Matches check's verdict tables against an oracle; returns mismatches. */
+int compare_check_report(json_object *oracle, json_object *report,
+			 struct cmp_result *res);
+
+/* ---- cases.c: shared with check_tests.c ---- */
+
+/* Skips without the privileges to trace, fails without pinscope. */
+bool pinscope_ready(struct test *t);
+/* A JSON document into the test's log, one ring per line. */
+void log_json(struct test *t, const char *what, json_object *doc);
+/* Workload case names; on failure a "GROUP/list" test says why. */
+int list_workload_cases(const char *group, struct strlist *names);
+json_object *load_fio_json(const char *path, char *err, size_t errlen);
+bool odirect_works(struct test *t, const char *dir);
+void add_fio_args(struct argv_buf *a, const char *fio, const char *dir,
+		  bool fixedbufs, const char *fio_out);
+bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios);
+
 /* ---- test groups ---- */
 
 void run_selftests(void);	/* selftest.c */
@@ -189,5 +214,7 @@ void run_cli_tests(void);	/* cli_tests.c */
 void run_signal_tests(void);	/* cli_tests.c */
 void run_e2e_tests(void);	/* cases.c */
 void run_fio_tests(void);	/* cases.c */
+void run_check_tests(void);	/* check_tests.c */
+void run_check_selftests(void);	/* selftest_check.c */
 
 #endif /* PINSCOPE_TEST_RUNNER_H */

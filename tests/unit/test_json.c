@@ -22,7 +22,8 @@ void test_stat_json(void)
 	struct buf_index_report idx[2] = { { 3, 40 }, { 0, 8 } };
 	struct clone_source src = { .ring = 1, .calls = 1, .buffers = 4 };
 	struct errno_count err = { .err = 12, .count = 2 };
-	struct report r = { .backend = "tracepoint", .rings = rings, .nr_rings = 2 };
+	struct report r = { .backend = "tracepoint", .rings = rings, .nr_rings = 2,
+			    .measures = { .fixed_io = true, .pinned_io = true } };
 	json_object *doc, *ring0, *ring1, *v;
 
 	rings[0].info = (struct ps_ring){ .id = 1, .pid = 100, .fd = 3 };
@@ -52,6 +53,7 @@ void test_stat_json(void)
 	ASSERT_TRUE(get(ring0, "unregister") == NULL, "no unregister object without calls");
 	ASSERT_EQ(json_object_get_uint64(get(ring0, "fixed_io.READ_FIXED.ops")), 48, "ops");
 	ASSERT_EQ(json_object_get_uint64(get(ring0, "buf_index_ops.3")), 40, "index 3");
+	ASSERT_TRUE(get(ring0, "pinned_io.ios") != NULL, "pinned_io measured");
 	ASSERT_EQ(json_object_get_uint64(get(ring0, "pinned_io.ios")), 0, "pinned ios");
 	v = json_object_array_get_idx(get(ring1, "clone.sources"), 0);
 	ASSERT_EQ(json_object_get_int(get(v, "fd")), 3, "clone source named by its fd");
@@ -63,5 +65,13 @@ void test_stat_json(void)
 	ring0 = json_object_array_get_idx(get(doc, "rings"), 0);
 	ASSERT_EQ(json_object_get_uint64(get(ring0, "register.acct_pages")), 16, "acct_pages known");
 	ASSERT_TRUE(get(doc, "lost_events") != NULL, "lost_events key");
+	json_object_put(doc);
+
+	/* --registration-only: per-IO sections are unmeasured, not zero */
+	r.measures = (struct measures){};
+	doc = render_stat_json(&r);
+	ring0 = json_object_array_get_idx(get(doc, "rings"), 0);
+	ASSERT_TRUE(get(ring0, "fixed_io") == NULL, "fixed_io null when unmeasured");
+	ASSERT_TRUE(get(ring0, "pinned_io") == NULL, "pinned_io null when unmeasured");
 	json_object_put(doc);
 }

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * `pinscope check` end to end: the verdict (exit 0 pass, 1 violations, 2
+ * cannot check) over every workload case, whose oracle says which one it
+ * must be, with its tables matched by check_match.c; --registration-only,
+ * which must refuse to judge; and fio with and without --fixedbufs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+static const char *const verdict_words[] = { "pass", "fail", "cannot_check" };
+
+/* Sets up the test's directory; false (test ended badly) on failure. */
+static bool check_dirs(struct test *t, const char *leaf, char *dir, size_t dirlen,
+		       char *data, size_t datalen)
+{
+	if (!pinscope_ready(t) || test_mkdir(t, leaf, dir, dirlen))
+		return false;
+	snprintf(data, datalen, "%s/data", dir);
+	if (mkdir(data, 0755)) {
+		test_fail(t, "mkdir %s: %s", data, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void add_check_args(struct argv_buf *a, const char *report, bool registration_only)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "check");
+	av_add(a, "-j");
+	av_add(a, "-o");
+	av_add(a, "%s", report);
+	if (registration_only)
+		av_add(a, "--registration-only");
+	if (env.backend)
+		av_add(a, "--backend=%s", env.backend);
+	av_add(a, "--");
+}
+
+static void add_workload_args(struct argv_buf *a, const char *oracle, const char *data,
+			      const char *name)
+{
+	av_add(a, "%s", env.workload);
+	av_add(a, "-o");
+	av_add(a, "%s", oracle);
+	av_add(a, "-d");
+	av_add(a, "%s", data);
+	av_add(a, "%s", name);
+}
+
+/*
+ * The JSON must say what the exit status says, problems exactly when it is
+ * 2, and the command's own status must be the 0 of a run that went well
+ * (printed, never the verdict).
+ */
+static void check_document(struct test *t, json_object *report, int exit_code)
+{
+	const char *verdict = json_object_get_string(jpath(report, "verdict"));
+	json_object *problems = jpath(report, "problems");
+	long long status, cmd_status;
+	size_t nr_problems;
+
+	if (!jint(jpath(report, "exit_status"), &status) || status != exit_code)
+		test_fail(t, "exit_status: report %s, pinscope exited %d",
+			  jstr(jpath(report, "exit_status")), exit_code);
+	if (exit_code >= 0 && exit_code <= 2 &&
+	    (!verdict || strcmp(verdict, verdict_words[exit_code])))
+		test_fail(t, "verdict: report \"%s\", exit %d means \"%s\"",
+			  verdict ? verdict : "(none)", exit_code, verdict_words[exit_code]);
+	if (!json_object_is_type(problems, json_type_array)) {
+		test_fail(t, "problems: report %s, expected an array",
+			  problems ? jstr(problems) : "absent");
+		return;
+	}
+	nr_problems = json_object_array_length(problems);
+	if ((exit_code == 2) != (nr_problems > 0))
+		test_fail(t, "problems: report %s with exit %d", jstr(problems), exit_code);
+	if (!jint(jpath(report, "command.exit_status"), &cmd_status))
+		test_fail(t, "command.exit_status: missing in report");
+	else if (cmd_status != 0)
+		test_fail(t, "command.exit_status: report %lld, expected 0", cmd_status);
+}
+
+static void expect_empty(struct test *t, json_object *report, const char *key)
+{
+	json_object *arr = jpath(report, key);
+
+	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr))
+		test_fail(t, "%s: report %s, expected []", key, arr ? jstr(arr) : "absent");
+}
+
+static json_object *load_report(struct test *t, const char *path)
+{
+	char err[512];
+	json_object *doc = json_load_file(path, err, sizeof(err));
+
+	if (!doc)
+		test_fail(t, "report: %s", err);
+	return doc;
+}
+
+static void run_check_case(const char *name)
+{
+	char dir[4096], data[4200], report_path[4200], oracle_path[4200], err[512];
+	json_object *oracle = NULL, *report = NULL;
+	struct cmp_result res = {0};
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	const char *status;
+	bool check_leak = false;
+	struct test t;
+	int ret, expected;
+
+	if (!test_begin(&t, "check/%s", name))
+		return;
+	if (!check_dirs(&t, name, dir, sizeof(dir), data, sizeof(data)))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
+	add_check_args(&a, report_path, false);
+	add_workload_args(&a, oracle_path, data, name);
+
+	check_leak = ps_progs_snapshot(&t, &before);
+	ret = proc_run(&p, a.v, NULL);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	/* The oracle decides the expected exit, so it comes first. */
+	oracle = json_load_file(oracle_path, err, sizeof(err));
+	if (!oracle) {
+		char what[64];
+
+		test_fail(&t, "oracle: %s (pinscope %s)", err,
+			  proc_describe(&p, what, sizeof(what)));
+		goto leak;
+	}
+	status = json_object_get_string(jpath(oracle, "status"));
+	if (status && !strcmp(status, "skipped")) {
+		const char *why = json_object_get_string(jpath(oracle, "reason"));
+
+		test_skip(&t, "%s", why ? why : "workload skipped (no reason given)");
+		goto leak;
+	}
+	if (!status || strcmp(status, "ran")) {
+		const char *why = json_object_get_string(jpath(oracle, "reason"));
+
+		test_fail(&t, "workload: status \"%s\"%s%s", status ? status : "(none)",
+			  why ? ": " : "", why ? why : "");
+		log_json(&t, "oracle", oracle);
+		goto leak;
+	}
+	expected = check_expected_exit(oracle);
+	expect_exit(&t, &p, "pinscope check", expected);
+	report = load_report(&t, report_path);
+	if (!report)
+		goto leak;
+	check_document(&t, report, proc_exit_code(&p));
+	if (compare_check_report(oracle, report, &res)) {
+		test_fail(&t, "%s%s", res.mismatches.items[0],
+			  res.mismatches.n > 1 ? " (and more)" : "");
+		for (size_t i = 0; i < res.mismatches.n; i++)
+			sb_appendf(&t.log, "  mismatch: %s\n", res.mismatches.items[i]);
+	}
+	if (test_failed(&t)) {
+		log_json(&t, "oracle", oracle);
+		log_json(&t, "report", report);
+	}
+leak:
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
+out:
+	cmp_result_free(&res);
+	json_object_put(oracle);
+	json_object_put(report);
+	id_set_free(&before);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * --registration-only loads no per-IO hook, so per-IO pinning cannot be
+ * seen: the check must answer 2 and say so once, never pass.
+ */
+static void registration_only(void)
+{
+	char dir[4096], data[4200], report_path[4200], oracle_path[4200];
+	json_object *report = NULL;
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	json_object *problems;
+	struct test t;
+	int ret;
+
+	if (!test_begin(&t, "check/registration_only"))
+		return;
+	if (!check_dirs(&t, "registration_only", dir, sizeof(dir), data, sizeof(data)))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
+	add_check_args(&a, report_path, true);
+	add_workload_args(&a, oracle_path, data, "read_fixed_direct");
+	ret = proc_run(&p, a.v, NULL);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	expect_exit(&t, &p, "pinscope check --registration-only", 2);
+	report = load_report(&t, report_path);
+	if (!report)
+		goto out;
+	check_document(&t, report, proc_exit_code(&p));
+	problems = jpath(report, "problems");
+	if (json_object_is_type(problems, json_type_array) &&
+	    json_object_array_length(problems) != 1)
+		test_fail(&t, "problems: report %s, expected exactly one", jstr(problems));
+	if (test_failed(&t))
+		log_json(&t, "report", report);
+out:
+	json_object_put(report);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+static long long per_io_ios(json_object *report)
+{
+	json_object *arr = jpath(report, "per_io_pinning");
+	long long sum = 0, v;
+
+	for (size_t i = 0; json_object_is_type(arr, json_type_array) &&
+			   i < json_object_array_length(arr); i++)
+		if (jint(jpath(json_object_array_get_idx(arr, i), "ios"), &v))
+			sum += v;
+	return sum;
+}
+
+/*
+ * fio as a peer workload: with --fixedbufs every IO uses pinned memory
+ * (pass); without it every IO pins its page (fail, and the table counts
+ * exactly fio's IOs).
+ */
+static void check_fio(const char *name, bool fixedbufs)
+{
+	char fio[4096], dir[4096], report_path[4200], fio_out[4200];
+	json_object *report = NULL;
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	long long total_ios = -1, ios;
+	struct test t;
+	int ret;
+
+	if (!test_begin(&t, "check/%s", name))
+		return;
+	if (!find_in_path("fio", fio, sizeof(fio))) {
+		test_skip(&t, "fio not found in PATH");
+		goto out;
+	}
+	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)) ||
+	    !odirect_works(&t, dir))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(fio_out, sizeof(fio_out), "%s/fio.json", dir);
+	add_check_args(&a, report_path, false);
+	add_fio_args(&a, fio, dir, fixedbufs, fio_out);
+	ret = proc_run(&p, a.v, NULL);
+	if (ret) {
+		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&p, &t.log);
+	expect_exit(&t, &p, "pinscope check", fixedbufs ? 0 : 1);
+	if (!fio_total_ios(&t, fio_out, &total_ios))
+		goto out;
+	report = load_report(&t, report_path);
+	if (!report)
+		goto out;
+	check_document(&t, report, proc_exit_code(&p));
+	ios = per_io_ios(report);
+	if (ios != (fixedbufs ? 0 : total_ios))
+		test_fail(&t, "per_io_pinning ios summed: report %lld, expected %lld%s", ios,
+			  fixedbufs ? 0 : total_ios, fixedbufs ? "" : " (fio total_ios)");
+	expect_empty(&t, report, "pinned_twice");
+	expect_empty(&t, report, "clone_violations");
+	if (test_failed(&t))
+		log_json(&t, "report", report);
+out:
+	json_object_put(report);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_check_tests(void)
+{
+	struct strlist names = {0};
+
+	if (list_workload_cases("check", &names) == 0)
+		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
+			run_check_case(names.items[i]);
+	sl_free(&names);
+	registration_only();
+	check_fio("fio_fixedbufs", true);
+	check_fio("fio_no_fixedbufs", false);
+}

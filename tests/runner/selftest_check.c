@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * --self-test for the check matcher (check_match.c): a crafted oracle and
+ * `pinscope check -j` report that match, and broken copies each of which
+ * must produce its mismatch first. Like selftest.c, but for the verdict's
+ * tables, which name rings by id where the oracle names them by fd.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runner.h"
+
+/*
+ * pid 100: fd 4 registered what fd 3 holds (64 pages twice) and had one
+ * ENOMEM; fd 5 read without registered buffers (3 IOs, 5 pages).
+ */
+static const char check_oracle[] =
+"{ \"case\": \"selftest_check\", \"status\": \"ran\", \"pid\": 100,"
+"  \"rings\": ["
+"    { \"pid\": 100, \"fd\": 3, \"setup_flags\": 0,"
+"      \"register\": { \"calls\": 1, \"errors\": {} },"
+"      \"pinned_io\": { \"ios\": 0, \"pages\": 0 } },"
+"    { \"pid\": 100, \"fd\": 4, \"setup_flags\": 0,"
+"      \"register\": { \"calls\": 2, \"errors\": { \"ENOMEM\": 1 } },"
+"      \"pinned_io\": { \"ios\": 0, \"pages\": 0 } },"
+"    { \"pid\": 100, \"fd\": 5, \"setup_flags\": 0,"
+"      \"pinned_io\": { \"ios\": 3, \"pages\": 5 } } ],"
+"  \"direct_io\": { \"ios\": 0, \"pages\": 0 },"
+"  \"pinned_twice\": [ { \"fd\": 4, \"other_fd\": 3,"
+"                       \"opcode\": \"REGISTER_BUFFERS\", \"pages\": 64 } ] }";
+
+/* Ring ids deliberately unlike the fds; pid 200 is another process. */
+static const char check_report[] =
+"{ \"kernel\": \"6.1.0-selftest\", \"verdict\": \"fail\", \"exit_status\": 1,"
+"  \"problems\": [], \"notes\": [],"
+"  \"rings\": ["
+"    { \"ring\": 7, \"pid\": 100, \"fd\": 3 },"
+"    { \"ring\": 8, \"pid\": 100, \"fd\": 4 },"
+"    { \"ring\": 9, \"pid\": 100, \"fd\": 5 },"
+"    { \"ring\": 10, \"pid\": 200, \"fd\": 4 } ],"
+"  \"per_io_pinning\": ["
+"    { \"ring\": 9, \"pid\": 100, \"fd\": 5, \"opcode\": \"READ\", \"ios\": 2, \"pages\": 4 },"
+"    { \"ring\": 9, \"pid\": 100, \"fd\": 5, \"opcode\": \"WRITE\", \"ios\": 1, \"pages\": 1 } ],"
+"  \"pinned_twice\": ["
+"    { \"pid\": 100, \"ring\": 8, \"other_ring\": 7, \"opcode\": \"REGISTER_BUFFERS\","
+"      \"pages\": 64, \"start\": 4096, \"end\": 266240, \"pin_ns\": 1000,"
+"      \"advice\": \"clone\" } ],"
+"  \"clone_violations\": [],"
+"  \"ring_memory\": [],"
+"  \"failed_registrations\": ["
+"    { \"ring\": 8, \"pid\": 100, \"opcode\": \"REGISTER_BUFFERS\", \"errno\": \"ENOMEM\","
+"      \"requested_pages\": 64, \"unaligned_extra_pages\": 0 } ] }";
+
+static json_object *twice0(json_object *r)
+{
+	return json_object_array_get_idx(jpath(r, "pinned_twice"), 0);
+}
+
+static void m_none(json_object *o, json_object *r) { (void)o; (void)r; }
+
+static void m_missing_twice(json_object *o, json_object *r)
+{
+	json_object_array_del_idx(jpath(r, "pinned_twice"), 0, 1);
+}
+
+static void m_twice_pages(json_object *o, json_object *r)
+{
+	json_object_object_add(twice0(r), "pages", json_object_new_int64(63));
+}
+
+/* The right fds' pages, but ring ids of the wrong rings. */
+static void m_twice_other_ring(json_object *o, json_object *r)
+{
+	json_object_object_add(twice0(r), "other_ring", json_object_new_int64(10));
+}
+
+static void m_per_io_ios(json_object *o, json_object *r)
+{
+	json_object *e = json_object_array_get_idx(jpath(r, "per_io_pinning"), 1);
+
+	json_object_object_add(e, "ios", json_object_new_int64(2));
+}
+
+struct check_selftest {
+	const char *name;
+	void (*mutate)(json_object *oracle, json_object *report);
+	const char *expect;	/* NULL: must match; else in the first mismatch */
+};
+
+static const struct check_selftest check_selftests[] = {
+	{ "check_match", m_none, NULL },
+	{ "check_missing_pinned_twice", m_missing_twice,
+	  "pinned_twice[fd 4, other fd 3]: missing in report" },
+	{ "check_wrong_pinned_twice_pages", m_twice_pages,
+	  "pinned_twice[fd 4, other fd 3].pages: report 63, oracle 64" },
+	{ "check_pinned_twice_wrong_ring", m_twice_other_ring,
+	  "pinned_twice[fd 4, other fd 3]: missing in report" },
+	{ "check_per_io_sum", m_per_io_ios,
+	  "per_io_pinning ring fd 5: report ios 4 pages 5, oracle pinned_io ios 3 pages 5" },
+};
+
+static void run_one(const struct check_selftest *st)
+{
+	struct cmp_result res = {0};
+	json_object *oracle, *report;
+	char err[256];
+	struct test t;
+	int n;
+
+	if (!test_begin(&t, "selftest/%s", st->name))
+		return;
+	oracle = json_parse_strict(check_oracle, err, sizeof(err));
+	report = json_parse_strict(check_report, err, sizeof(err));
+	if (!oracle || !report) {
+		test_fail(&t, "crafted JSON does not parse: %s", err);
+		goto out;
+	}
+	st->mutate(oracle, report);
+	n = compare_check_report(oracle, report, &res);
+	for (size_t i = 0; i < res.mismatches.n; i++)
+		test_note(&t, "mismatch: %s", res.mismatches.items[i]);
+	if (!st->expect && n)
+		test_fail(&t, "check matcher: %d mismatches on a matching pair, first: %s",
+			  n, res.mismatches.items[0]);
+	else if (st->expect && !n)
+		test_fail(&t, "check matcher: no mismatch, expected \"%s\"", st->expect);
+	else if (st->expect && !strstr(res.mismatches.items[0], st->expect))
+		test_fail(&t, "check matcher: first mismatch \"%s\", expected \"%s\"",
+			  res.mismatches.items[0], st->expect);
+	/* The base oracle pinned twice and per IO: only exit 1 fits it. */
+	if (!st->expect && check_expected_exit(oracle) != 1)
+		test_fail(&t, "check_expected_exit: %d, expected 1", check_expected_exit(oracle));
+out:
+	cmp_result_free(&res);
+	json_object_put(oracle);
+	json_object_put(report);
+	test_end(&t);
+}
+
+void run_check_selftests(void)
+{
+	for (size_t i = 0; i < sizeof(check_selftests) / sizeof(check_selftests[0]); i++)
+		run_one(&check_selftests[i]);
+}
