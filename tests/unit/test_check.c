@@ -73,6 +73,26 @@ void test_ranges(void)
 	ranges_free(r);
 }
 
+void test_ranges_clone_pins(void)
+{
+	struct ranges *r = ranges_new();
+	const struct pinned_twice *v;
+
+	/* A pins, C clones A, B pins again: one pinner besides B, not two */
+	buffer(r, 7, 1, 0, 0x200000, 65536, false);
+	buffer(r, 7, 3, 0, 0x200000, 65536, true);
+	buffer(r, 7, 2, 0, 0x200000, 65536, false);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "B against A only");
+	ASSERT_EQ(v[0].pages, 16, "16 pages, not 32");
+	/* A goes; C's copy keeps the pages pinned and becomes their pinner */
+	lifetime(r, PS_EV_RING_CLOSE, 7, 1);
+	lifetime(r, PS_EV_RING_CLOSE, 7, 2);
+	buffer(r, 7, 4, 0, 0x200000, 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 2, "D pins what C still pins");
+	ASSERT_EQ(v[1].other_ring, 3, "the clone inherited the pin");
+	ranges_free(r);
+}
+
 void test_doctor(void)
 {
 	struct reg_failure f = { .opcode = PS_REG_BUFFERS, .err = ENOMEM };

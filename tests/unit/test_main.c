@@ -12,6 +12,7 @@ void test_names(void);
 void test_stat_json(void);
 void test_env_parse(void);
 void test_ranges(void);
+void test_ranges_clone_pins(void);
 void test_doctor(void);
 
 static const struct unit_test tests[] = {
@@ -22,6 +23,7 @@ static const struct unit_test tests[] = {
 	{ "stat_json", test_stat_json },
 	{ "env_parse", test_env_parse },
 	{ "ranges", test_ranges },
+	{ "ranges_clone_pins", test_ranges_clone_pins },
 	{ "doctor", test_doctor },
 };
 
