@@ -51,7 +51,7 @@ static struct bpf_program *prog_at(struct pinscope_bpf *s, size_t off)
 /* Kernel function param n's pointee struct name, or NULL. */
 static const char *param_struct(const struct kernel_info *ki, const char *func, int n)
 {
-	const struct btf *btf = ki->vmlinux;
+	const struct btf *btf = kbtf_vmlinux(ki);
 	const struct btf_type *t;
 	int id;
 
@@ -69,7 +69,7 @@ static const char *param_struct(const struct kernel_info *ki, const char *func, 
 
 static bool returns_ptr(const struct kernel_info *ki, const char *func)
 {
-	const struct btf *btf = ki->vmlinux;
+	const struct btf *btf = kbtf_vmlinux(ki);
 	const struct btf_type *t;
 	int id;
 

@@ -55,9 +55,30 @@ void kernel_info_free(struct kernel_info *ki)
 	ki->vmlinux = NULL;
 }
 
+void kernel_info_release_btf(const struct kernel_info *ki)
+{
+	struct kernel_info *w = (struct kernel_info *)ki;	/* a cache, not state */
+
+	btf__free(w->vmlinux);
+	w->vmlinux = NULL;
+}
+
+/* The parsed BTF, reloaded after kernel_info_release_btf(). */
+const struct btf *kbtf_vmlinux(const struct kernel_info *ki)
+{
+	struct kernel_info *w = (struct kernel_info *)ki;
+
+	if (!w->vmlinux && w->btf) {
+		w->vmlinux = btf__load_vmlinux_btf();
+		if (libbpf_get_error(w->vmlinux))
+			w->vmlinux = NULL;
+	}
+	return w->vmlinux;
+}
+
 bool kbtf_enum_value(const struct kernel_info *ki, const char *name, int64_t *value)
 {
-	const struct btf *btf = ki->vmlinux;
+	const struct btf *btf = kbtf_vmlinux(ki);
 	__u32 n;
 
 	if (!btf)
@@ -89,7 +110,7 @@ bool kbtf_enum_value(const struct kernel_info *ki, const char *name, int64_t *va
 
 bool kbtf_has_type(const struct kernel_info *ki, const char *name, int kind)
 {
-	return ki->vmlinux && btf__find_by_name_kind(ki->vmlinux, name, kind) > 0;
+	return kbtf_vmlinux(ki) && btf__find_by_name_kind(kbtf_vmlinux(ki), name, kind) > 0;
 }
 
 bool kbtf_has_func(const struct kernel_info *ki, const char *name)
@@ -103,15 +124,17 @@ bool kbtf_has_member(const struct kernel_info *ki, const char *strct, const char
 	const struct btf_member *m;
 	int id;
 
-	if (!ki->vmlinux)
+	const struct btf *btf = kbtf_vmlinux(ki);
+
+	if (!btf)
 		return false;
-	id = btf__find_by_name_kind(ki->vmlinux, strct, BTF_KIND_STRUCT);
+	id = btf__find_by_name_kind(btf, strct, BTF_KIND_STRUCT);
 	if (id <= 0)
 		return false;
-	t = btf__type_by_id(ki->vmlinux, id);
+	t = btf__type_by_id(btf, id);
 	m = btf_members(t);
 	for (int i = 0; i < btf_vlen(t); i++)
-		if (!strcmp(btf__name_by_offset(ki->vmlinux, m[i].name_off), member))
+		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), member))
 			return true;
 	return false;
 }
@@ -122,17 +145,19 @@ int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp)
 	const struct btf_type *t;
 	int id;
 
-	if (!ki->vmlinux)
+	const struct btf *btf = kbtf_vmlinux(ki);
+
+	if (!btf)
 		return -1;
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	id = btf__find_by_name_kind(ki->vmlinux, name, BTF_KIND_TYPEDEF);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
 	if (id <= 0)
 		return -1;
 	/* typedef -> pointer -> func_proto; the first argument is the cookie */
-	t = btf__type_by_id(ki->vmlinux, btf__resolve_type(ki->vmlinux, id));
+	t = btf__type_by_id(btf, btf__resolve_type(btf, id));
 	if (!t || !btf_is_ptr(t))
 		return -1;
-	t = btf__type_by_id(ki->vmlinux, t->type);
+	t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t) - 1;

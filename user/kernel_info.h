@@ -20,7 +20,14 @@ struct kernel_info {
 
 int kernel_info_load(struct kernel_info *ki);
 void kernel_info_free(struct kernel_info *ki);
+/*
+ * Drops the parsed BTF (libbpf parses its own copy at load: holding both
+ * doubles peak memory); the kbtf_* queries reload it if asked again.
+ */
+void kernel_info_release_btf(const struct kernel_info *ki);
 
+/* The parsed vmlinux BTF (reloaded if released), or NULL without BTF. */
+const struct btf *kbtf_vmlinux(const struct kernel_info *ki);
 /* An enumerator of any (also anonymous) enum, by name. */
 bool kbtf_enum_value(const struct kernel_info *ki, const char *name, int64_t *value);
 bool kbtf_has_type(const struct kernel_info *ki, const char *name, int kind);
