@@ -11,7 +11,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
 LDLIBS_TOOL := -static -lbpf -lelf -lz -lzstd -ljson-c -luring
-LDLIBS_WORKLOAD := -static -luring -ljson-c -lpthread
+LDLIBS_WORKLOAD := -static -luring -ljson-c -lbpf -lelf -lz -lzstd -lpthread
 
 # clang -target bpf does not see the host's asm/ headers; borrow gcc's
 # system include list (the libbpf-bootstrap trick).
@@ -99,12 +99,52 @@ $(OUTPUT)/pinscope-test: $(TEST_RUNNER_SRCS) $(wildcard tests/runner/*.h) | $(OU
 run: all
 	$(Q)tools/run-all.sh $(OUTPUT)
 
-# The whole suite: unit tests, then the exact-count suite on this kernel.
+# The whole suite: unit tests, then the exact-count suite once per available
+# backend on this kernel and on each VM kernel (tools/vmtest.sh, Debian 6.1,
+# 6.12 and 7.2 under qemu); a kernel x backend matrix at the end.
 test: all test-deps $(TEST_BINS)
 	$(Q)tools/test.sh $(OUTPUT)
 
+# The same suite in VM kernels only: make vmtest KERNEL=6.12 (default: all).
+KERNEL ?= all
+vmtest: all test-deps $(TEST_BINS)
+	$(Q)tools/test.sh --no-host --kernels "$(KERNEL)" $(OUTPUT)
+
 unit: $(OUTPUT)/unit-tests
 	$(Q)$(OUTPUT)/unit-tests
+
+# Benchmarks (tools/bench.sh, docs/bench-*.md). Each tools/bench/NAME.c is
+# one static program .output/bench/NAME; files named NAME-PART.c are linked
+# into NAME. Not part of `make test`, except the tiny bench-smoke run.
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_BINS := $(patsubst tools/bench/%.c,$(OUTPUT)/bench/%,\
+	$(foreach f,$(BENCH_SRCS),$(if $(findstring -,$(notdir $(f))),,$(f))))
+LDLIBS_BENCH := -static -lbpf -lelf -lz -lzstd -luring -ljson-c -lm
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+.SECONDEXPANSION:
+$(BENCH_BINS): $(OUTPUT)/bench/%: tools/bench/%.c $$(wildcard tools/bench/$$*-*.c) \
+		$(wildcard tools/bench/*.h) $(SKELS) | $(OUTPUT)/bench
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT) -Iinclude -Itools/bench $(filter %.c,$^) \
+		$(LDLIBS_BENCH) -o $@
+
+.PHONY: bench bench-smoke bench-deps bench-build
+bench-deps:
+	$(Q)tools/install-deps.sh bench
+bench-build: all $(BENCH_BINS)
+
+# The full run: a few minutes, needs root; results under $(OUTPUT)/bench/.
+bench: bench-deps
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)tools/bench.sh full $(OUTPUT)
+
+# Under a minute: every stage once, tiny; non-zero only if the harness breaks.
+bench-smoke: bench-deps
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)tools/bench.sh smoke $(OUTPUT)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
