@@ -162,6 +162,14 @@ static __always_inline __u32 ps_ctx_setup_flags(void *ctx)
 	return BPF_CORE_READ(c, flags);
 }
 
+/*
+ * 7.x ("mm: rename page->compound_head to compound_info") renamed the tail
+ * page's link to its head; bit 0 still marks a tail page.
+ */
+struct page___new {
+	unsigned long compound_info;
+} __attribute__((preserve_access_index));
+
 /* Is this page part of a huge (compound) page? */
 static __always_inline bool ps_page_compound(struct page *page)
 {
@@ -173,6 +181,8 @@ static __always_inline bool ps_page_compound(struct page *page)
 	if (flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head)))
 		return true;
 	/* a tail page points at its head with bit 0 set */
+	if (bpf_core_field_exists(struct page___new, compound_info))
+		return BPF_CORE_READ((struct page___new *)page, compound_info) & 1;
 	return BPF_CORE_READ(page, compound_head) & 1;
 }
 

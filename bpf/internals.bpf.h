@@ -159,7 +159,8 @@ static __always_inline void import_req_enter(struct io_kiocb *req, __u64 buf_add
 	ts->imp_ring = ring;
 	ts->imp_op = BPF_CORE_READ(req, opcode);
 	ts->imp_idx = BPF_CORE_READ(req, buf_index);
-	ts->imp_req = vec ? 0 : (__u64)req;
+	ts->imp_req = (__u64)req;
+	ts->imp_vec = vec;
 	ts->imp_buf_addr = buf_addr;
 	ts->imp_offset = false;
 	ts->imp_start = bpf_ktime_get_ns();
@@ -206,12 +207,19 @@ static __always_inline void import_exit(__u64 ret)
 		return;
 	lat = bpf_ktime_get_ns() - ts->imp_start;
 	ts->imp_start = 0;
-	if (ts->imp_req && (int)ret == 0) {
+	if (ts->imp_req && !ts->imp_vec && (int)ret == 0) {
 		/* the lookup is done now: the request points at the buffer */
 		struct io_mapped_ubuf *imu = ps_req_imu((void *)ts->imp_req);
 
 		if (imu)
 			ts->imp_offset = BPF_CORE_READ(imu, ubuf) != ts->imp_buf_addr;
+	}
+	if (ts->imp_req) {
+		__u8 one = 1;
+
+		/* counted already: a second lookup of the same request */
+		if (bpf_map_update_elem(&imported_reqs, &ts->imp_req, &one, BPF_NOEXIST))
+			return;
 	}
 	key.ring = ts->imp_ring;
 	key.opcode = ts->imp_op;

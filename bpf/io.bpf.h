@@ -68,6 +68,12 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 	struct ps_io_key key = {};
 	struct ps_io_stats *st;
 
+	if (import_per_request) {
+		__u64 rk = (__u64)req;
+
+		/* any request, a SEND_ZC notification too: it is done */
+		bpf_map_delete_elem(&imported_reqs, &rk);
+	}
 	if (!op_always_fixed(op) &&
 	    !(op_maybe_fixed(op) && ps_req_fixed_buf(req, op == PS_OP_URING_CMD))) {
 		if (pinned_reqs_pending)

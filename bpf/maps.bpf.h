@@ -22,6 +22,7 @@ const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
 /* internals hooks (fentry/kprobe) */
 const volatile bool track_imu_owner = false;	/* io_import_fixed sees no request */
 const volatile bool bufreg_returns_ptr = false;	/* io_sqe_buffer_register's result */
+const volatile bool import_per_request = false;	/* count a request's lookups once */
 
 /*
  * io_uring's kiocb completion callbacks identify its O_DIRECT requests.
@@ -148,6 +149,18 @@ struct {
 	__type(value, struct imu_owner);
 } imu_owners SEC(".maps");
 
+/*
+ * Requests whose buffer lookup was counted, until they complete: a request
+ * may look its buffer up again (7.x re-imports on a retried issue), and
+ * "imports" counts requests, as the workload counts IOs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} imported_reqs SEC(".maps");
+
 /* Per thread, what an internals hook needs from its entry at its exit. */
 struct tstate {
 	__u64 pin_start;
@@ -163,6 +176,7 @@ struct tstate {
 	__u16 imp_op;
 	__u16 imp_idx;
 	bool imp_offset;
+	bool imp_vec;		/* io_import_reg_vec: no single buffer address */
 	bool in_pin;
 	bool in_setup;
 	bool in_charge;

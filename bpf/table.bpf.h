@@ -45,6 +45,7 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 {
 	struct io_mapped_ubuf *imu;
 	__u64 ubuf, len;
+	bool shared;
 
 	if (w->first + i >= w->dst.nr)
 		return 1;
@@ -64,15 +65,15 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 	 * A clone shares the source's io_mapped_ubuf instead of pinning anew;
 	 * the pages it accounts were charged once, by the source's registration.
 	 */
-	if (w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu)
+	shared = w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu;
+	if (shared)
 		w->sum.shared++;
 	else
 		w->sum.acct_pages += ps_imu_acct_pages(imu);
 	if (w->hist)
 		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
 	if (emit_buffers && w->ring)
-		emit_buffer(w->ring, w->first + i, ubuf, len, w->hist_op,
-			    w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu);
+		emit_buffer(w->ring, w->first + i, ubuf, len, w->hist_op, shared);
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };

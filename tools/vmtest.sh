@@ -14,7 +14,8 @@
 #
 # Environment: PINSCOPE_CACHE (default $XDG_CACHE_HOME/pinscope or
 # ~/.cache/pinscope), PINSCOPE_VM_OPTIONAL=1, PINSCOPE_VM_TIMEOUT (seconds,
-# default 300), PINSCOPE_VM_SCRATCH_MB (default 256), PINSCOPE_DEBIAN_MIRROR
+# default 300), PINSCOPE_VM_SCRATCH_MB (default 256), PINSCOPE_VM_SMP (guest
+# CPUs, default 2; one host thread runs them all), PINSCOPE_DEBIAN_MIRROR
 # (archive URI; default: the one /etc/apt uses for bookworm).
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
@@ -170,8 +171,15 @@ stream_guest_output() {
 boot_guest() {
     local kernel_dir=$1 work=$2 log=$3 label=$4 nonce=$5 start rc=0
     start=$(date +%s%N)
+    # before the streamer's tail -f looks: a log qemu has not created yet
+    # would make it give up at once, and the guest's lines would be lost
+    : >"$log"
+    # thread=single: with multi-threaded TCG, a vCPU can run a stale
+    # translation of kernel text that another vCPU is live-patching (static
+    # keys, tracepoint enable): "Oops: int3" / invalid opcode panics, seen at
+    # boot on 7.2 and when syscall tracepoints were detached on 6.12.
     timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
-        -accel tcg -cpu max -m 2G -smp 2 \
+        -accel tcg,thread=single -cpu max -m 2G -smp "${PINSCOPE_VM_SMP:-2}" \
         -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
         -append "console=ttyS0 quiet panic=-1" \
         -drive "file=$work/scratch.img,format=raw,if=virtio" \

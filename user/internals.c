@@ -167,6 +167,9 @@ int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum 
 	 */
 	bool imu_import = rows[NR_ROWS - 1].h.chosen;	/* io_import_fixed */
 
+	/* io_import_reg_buf / _vec see the request: count each request once */
+	s->rodata->import_per_request = rows[NR_ROWS - 2].h.chosen || rows[NR_ROWS - 3].h.chosen;
+
 	s->rodata->track_imu_owner = !registration_only &&
 		(imu_import || !kbtf_has_member(ki, "io_ring_ctx", "buf_table"));
 	s->rodata->bufreg_returns_ptr = returns_ptr(ki, "io_sqe_buffer_register");
