@@ -88,8 +88,14 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 	struct ps_ring *r;
 	__u32 id;
 
-	if (!tgid_traced())
+	if (!tgid_traced()) {
+		/* an untraced ring at a freed traced ring's address is not that ring */
+		__u64 key = (__u64)ctx;
+
+		if (!bpf_map_delete_elem(&ring_ids, &key))
+			__sync_fetch_and_add(&ring_gen, 1);
 		return;
+	}
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
 	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries);
 	if (!id || !emit_events)
