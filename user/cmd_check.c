@@ -33,7 +33,6 @@ int cmd_check(struct env *env)
 	struct verdict v = {};
 	struct session s;
 	int err;
-	int64_t clone_op;
 
 	if (!rg) {
 		ps_error("out of memory");
@@ -53,7 +52,7 @@ int cmd_check(struct env *env)
 			no_signal = "this kernel shows no per-IO pinning: no iomap direct-IO "
 				    "tracepoint or bio hook, and no fentry/kprobe on pin_user_pages*";
 		verdict_evaluate(&v, &r, rg,
-				 kbtf_enum_value(&s.ki, "IORING_REGISTER_CLONE_BUFFERS", &clone_op),
+				 s.ki.has_clone_op,
 				 no_signal);
 		if (env->json) {
 			json_object *doc = render_check_json(&r, &v);

@@ -46,6 +46,7 @@ int kernel_info_load(struct kernel_info *ki)
 	if (libbpf_get_error(ki->vmlinux))
 		ki->vmlinux = NULL;
 	ki->btf = ki->vmlinux != NULL;
+	ki->has_clone_op = kbtf_enum_value(ki, "IORING_REGISTER_CLONE_BUFFERS", &ki->clone_op);
 	return ki->btf ? 0 : -ENOENT;
 }
 

@@ -16,6 +16,12 @@ struct kernel_info {
 	char lockdown[32];	/* "integrity", "none", … or "unknown" */
 	bool btf;		/* /sys/kernel/btf/vmlinux loads */
 	struct btf *vmlinux;	/* NULL without BTF */
+	/*
+	 * IORING_REGISTER_CLONE_BUFFERS's value, read with the BTF: check
+	 * needs it after the run, when the BTF has been released.
+	 */
+	bool has_clone_op;
+	int64_t clone_op;
 };
 
 int kernel_info_load(struct kernel_info *ki);

@@ -3,6 +3,7 @@
  * pinscope: trace and profile io_uring registered (fixed) buffers.
  * Subcommands are looked up by unambiguous prefix, as bpftool does.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
@@ -75,6 +76,13 @@ int main(int argc, char **argv)
 	bool help;
 	int matches, err;
 
+	/*
+	 * Kernel BTF is parsed twice at start-up (ours, then libbpf's at load),
+	 * a few MiB each. A fixed threshold keeps such buffers in their own
+	 * mappings, returned on free; glibc's sliding one would move the
+	 * second parse onto the heap, on top of what the first left there.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc < 2) {
 		usage(stderr);
 		return PS_EXIT_FAIL;

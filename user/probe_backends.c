@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probe.skel.h"
 #include "probes.h"
@@ -52,6 +55,38 @@ void probe_flavour(int f, struct probe_result *r)
 	snprintf(r->how, sizeof(r->how), "loaded and attached");
 out:
 	probe_bpf__destroy(s);
+}
+
+void probe_fentry_load(const struct kernel_info *ki, const char *func,
+		       struct probe_result *r)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	const struct btf *btf = kbtf_vmlinux(ki);
+	int id = btf ? btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) : -ENOENT;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int fd;
+
+	r->name = flavour_names[BK_FENTRY];
+	r->yes = false;
+	if (id < 0) {
+		snprintf(r->how, sizeof(r->how), "%s is not a function in this kernel's BTF", func);
+		return;
+	}
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ps_probe_fentry", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), &opts);
+	if (fd < 0) {
+		snprintf(r->how, sizeof(r->how), "load: %s%s", strerror(errno),
+			 errno == EPERM ? " (kernel lockdown refuses it)" : "");
+		return;
+	}
+	close(fd);
+	r->yes = true;
+	snprintf(r->how, sizeof(r->how), "loaded");
 }
 
 void probe_backends(struct probe_result res[BK_COUNT])

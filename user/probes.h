@@ -17,6 +17,13 @@ enum backend_flavour { BK_FENTRY, BK_KPROBE, BK_TP_BTF, BK_TRACEPOINT, BK_COUNT 
 
 /* Loads and attaches one trivial program of one flavour. */
 void probe_flavour(int flavour, struct probe_result *r);
+/*
+ * Loads (no attach) a two-instruction fentry program on FUNC, its BTF id
+ * taken from the BTF already parsed: the cheap "does lockdown allow
+ * fentry" question, without a second BTF parse or a trampoline.
+ */
+void probe_fentry_load(const struct kernel_info *ki, const char *func,
+		       struct probe_result *r);
 /* Loads and attaches one trivial program per flavour. */
 void probe_backends(struct probe_result res[BK_COUNT]);
 /* io_uring features by io_uring_get_probe, trial calls and BTF enums. */

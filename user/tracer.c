@@ -224,7 +224,8 @@ fail:
  * Refusals that cost a few milliseconds instead of a full load: no kprobe
  * PMU, or a trivial fentry program the kernel will not load (lockdown).
  */
-static int precheck_flavour(enum flavour f, char *why, size_t len)
+static int precheck_flavour(const struct kernel_info *ki, enum flavour f,
+			    char *why, size_t len)
 {
 	struct probe_result r = {};
 
@@ -234,7 +235,7 @@ static int precheck_flavour(enum flavour f, char *why, size_t len)
 	}
 	if (f != FLAVOUR_FENTRY)
 		return 0;
-	probe_flavour(BK_FENTRY, &r);
+	probe_fentry_load(ki, "io_sqe_buffers_register", &r);
 	if (r.yes)
 		return 0;
 	snprintf(why, len, "%s", r.how);
@@ -293,12 +294,7 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 	t->acct_pages_known = kbtf_has_member(ki, "io_mapped_ubuf", "acct_pages");
 	t->kallsyms_running = !pthread_create(&t->kallsyms_thread, NULL, kallsyms_worker, t);
 	for (int i = 0; i < n; i++) {
-		/*
-		 * The trial fentry load only spares auto a full failed load; a
-		 * named fentry backend fails the same way without it, and the
-		 * trial costs a trampoline attach and detach (0.6 s under qemu).
-		 */
-		e = n > 1 || list[i] != FLAVOUR_FENTRY ? precheck_flavour(list[i], why, sizeof(why)) : 0;
+		e = precheck_flavour(ki, list[i], why, sizeof(why));
 		if (!e)
 			e = try_flavour(t, o, ki, list[i], why, sizeof(why));
 		if (!e)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * End-to-end tests: pinscope traces a workload whose own account of what it
- * did (the oracle) must match the report exactly; and fio, a peer workload
- * whose counts come from fio's JSON.
+ * Helpers of the end-to-end tests (privileges, logs, the workload's case
+ * list), and fio, a peer workload whose counts come from fio's JSON.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,155 +52,6 @@ bool pinscope_ready(struct test *t)
 		return false;
 	}
 	return true;
-}
-
-static void add_stat_args(struct argv_buf *a, const char *report)
-{
-	av_add(a, "%s", env.pinscope);
-	av_add(a, "stat");
-	av_add(a, "-j");
-	av_add(a, "-o");
-	av_add(a, "%s", report);
-	if (env.backend)
-		av_add(a, "--backend=%s", env.backend);
-	av_add(a, "--");
-}
-
-/* command.exit_status, when the report has it, must be the child's 0. */
-static void expect_command_ok(struct test *t, json_object *report,
-			      const char *who)
-{
-	long long status;
-
-	if (jint(jpath(report, "command.exit_status"), &status) && status != 0)
-		test_fail(t, "command.exit_status: report %lld, expected 0 (%s)",
-			  status, who);
-}
-
-static bool is_ring_of(json_object *ring, long long pid)
-{
-	long long p;
-
-	return jint(jpath(ring, "pid"), &p) && p == pid;
-}
-
-static void odirect_negative_control(struct test *t, json_object *report,
-				     long long pid)
-{
-	json_object *rings = jpath(report, "rings");
-	long long ios = 0, v;
-	size_t n = json_object_is_type(rings, json_type_array) ?
-		   json_object_array_length(rings) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *ring = json_object_array_get_idx(rings, i);
-
-		if (is_ring_of(ring, pid) && jint(jpath(ring, "pinned_io.ios"), &v))
-			ios += v;
-	}
-	if (ios <= 0)
-		test_fail(t, "pinned_io.ios: report %lld, expected > 0 (O_DIRECT IO without registered buffers pins per IO)",
-			  ios);
-}
-
-static void run_case(const char *name)
-{
-	char dir[4096], report_path[4200], oracle_path[4200], data[4200], err[512];
-	json_object *oracle = NULL, *report = NULL;
-	struct cmp_result res = {0};
-	struct id_set before = {0};
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	const char *status;
-	long long pid = -1;
-	bool check_leak = false;
-	struct test t;
-	int ret;
-
-	if (!test_begin(&t, "e2e/%s", name))
-		return;
-	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)))
-		goto out;
-	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
-	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
-	snprintf(data, sizeof(data), "%s/data", dir);
-	if (mkdir(data, 0755)) {
-		test_fail(&t, "mkdir %s: %s", data, strerror(errno));
-		goto out;
-	}
-	add_stat_args(&a, report_path);
-	av_add(&a, "%s", env.workload);
-	av_add(&a, "-o");
-	av_add(&a, "%s", oracle_path);
-	av_add(&a, "-d");
-	av_add(&a, "%s", data);
-	av_add(&a, "%s", name);
-
-	check_leak = ps_progs_snapshot(&t, &before);
-	ret = proc_run(&p, a.v, NULL);
-	if (ret) {
-		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
-		goto out;
-	}
-	proc_log(&p, &t.log);
-	if (!expect_exit(&t, &p, "pinscope", 0))
-		goto leak;
-
-	oracle = json_load_file(oracle_path, err, sizeof(err));
-	if (!oracle) {
-		test_fail(&t, "oracle: %s", err);
-		goto leak;
-	}
-	status = json_object_get_string(jpath(oracle, "status"));
-	if (status && !strcmp(status, "skipped")) {
-		const char *why = json_object_get_string(jpath(oracle, "reason"));
-
-		test_skip(&t, "%s", why ? why : "workload skipped (no reason given)");
-		goto leak;
-	}
-	if (!status || strcmp(status, "ran")) {
-		const char *why = json_object_get_string(jpath(oracle, "reason"));
-
-		test_fail(&t, "workload: status \"%s\"%s%s", status ? status : "(none)",
-			  why ? ": " : "", why ? why : "");
-		log_json(&t, "oracle", oracle);
-		goto leak;
-	}
-	report = json_load_file(report_path, err, sizeof(err));
-	if (!report) {
-		test_fail(&t, "report: %s", err);
-		goto leak;
-	}
-	if (compare_oracle_report(oracle, report, &res)) {
-		if (res.mismatches.n > 1)
-			test_fail(&t, "%s (and %zu more)", res.mismatches.items[0],
-				  res.mismatches.n - 1);
-		else
-			test_fail(&t, "%s", res.mismatches.items[0]);
-		for (size_t i = 0; i < res.mismatches.n; i++)
-			sb_appendf(&t.log, "  mismatch: %s\n", res.mismatches.items[i]);
-	}
-	for (size_t i = 0; i < res.notes.n; i++)
-		test_note(&t, "%s", res.notes.items[i]);
-	expect_command_ok(&t, report, "the workload ran");
-	jint(jpath(oracle, "pid"), &pid);
-	if (!strcmp(name, "odirect_no_fixed"))
-		odirect_negative_control(&t, report, pid);
-	if (test_failed(&t)) {
-		log_json(&t, "oracle", oracle);
-		log_json(&t, "report", report);
-	}
-leak:
-	if (check_leak)
-		expect_no_new_ps_progs(&t, &before, 2000);
-out:
-	cmp_result_free(&res);
-	json_object_put(oracle);
-	json_object_put(report);
-	id_set_free(&before);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
 }
 
 /*
@@ -259,17 +109,38 @@ out:
 	return -1;
 }
 
-void run_e2e_tests(void)
-{
-	struct strlist names = {0};
+/* ---- fio ---- */
 
-	if (list_workload_cases("e2e", &names) == 0)
-		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
-			run_case(names.items[i]);
-	sl_free(&names);
+static void add_stat_args(struct argv_buf *a, const char *report)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "stat");
+	av_add(a, "-j");
+	av_add(a, "-o");
+	av_add(a, "%s", report);
+	if (env.backend)
+		av_add(a, "--backend=%s", env.backend);
+	av_add(a, "--");
 }
 
-/* ---- fio ---- */
+/* command.exit_status, when the report has it, must be the child's 0. */
+static void expect_command_ok(struct test *t, json_object *report,
+			      const char *who)
+{
+	long long status;
+
+	if (jint(jpath(report, "command.exit_status"), &status) && status != 0)
+		test_fail(t, "command.exit_status: report %lld, expected 0 (%s)",
+			  status, who);
+}
+
+static bool is_ring_of(json_object *ring, long long pid)
+{
+	long long p;
+
+	return jint(jpath(ring, "pid"), &p) && p == pid;
+}
+
 
 #define FIO_IODEPTH	8
 

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * `pinscope check` end to end: the verdict (exit 0 pass, 1 violations, 2
- * cannot check) over every workload case, whose oracle says which one it
- * must be, with its tables matched by check_match.c; --registration-only,
- * which must refuse to judge; and fio with and without --fixedbufs.
+ * `pinscope check` beyond the workload cases (workload_runs.c judges those):
+ * --registration-only, which must refuse to judge (exit 2), and fio with
+ * and without --fixedbufs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,7 +58,7 @@ static void add_workload_args(struct argv_buf *a, const char *oracle, const char
  * 2, and the command's own status must be the 0 of a run that went well
  * (printed, never the verdict).
  */
-static void check_document(struct test *t, json_object *report, int exit_code)
+void check_document(struct test *t, json_object *report, int exit_code)
 {
 	const char *verdict = json_object_get_string(jpath(report, "verdict"));
 	json_object *problems = jpath(report, "problems");
@@ -103,88 +102,6 @@ static json_object *load_report(struct test *t, const char *path)
 	if (!doc)
 		test_fail(t, "report: %s", err);
 	return doc;
-}
-
-static void run_check_case(const char *name)
-{
-	char dir[4096], data[4200], report_path[4200], oracle_path[4200], err[512];
-	json_object *oracle = NULL, *report = NULL;
-	struct cmp_result res = {0};
-	struct id_set before = {0};
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	const char *status;
-	bool check_leak = false;
-	struct test t;
-	int ret, expected;
-
-	if (!test_begin(&t, "check/%s", name))
-		return;
-	if (!check_dirs(&t, name, dir, sizeof(dir), data, sizeof(data)))
-		goto out;
-	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
-	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
-	add_check_args(&a, report_path, false);
-	add_workload_args(&a, oracle_path, data, name);
-
-	check_leak = ps_progs_snapshot(&t, &before);
-	ret = proc_run(&p, a.v, NULL);
-	if (ret) {
-		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
-		goto out;
-	}
-	proc_log(&p, &t.log);
-	/* The oracle decides the expected exit, so it comes first. */
-	oracle = json_load_file(oracle_path, err, sizeof(err));
-	if (!oracle) {
-		char what[64];
-
-		test_fail(&t, "oracle: %s (pinscope %s)", err,
-			  proc_describe(&p, what, sizeof(what)));
-		goto leak;
-	}
-	status = json_object_get_string(jpath(oracle, "status"));
-	if (status && !strcmp(status, "skipped")) {
-		const char *why = json_object_get_string(jpath(oracle, "reason"));
-
-		test_skip(&t, "%s", why ? why : "workload skipped (no reason given)");
-		goto leak;
-	}
-	if (!status || strcmp(status, "ran")) {
-		const char *why = json_object_get_string(jpath(oracle, "reason"));
-
-		test_fail(&t, "workload: status \"%s\"%s%s", status ? status : "(none)",
-			  why ? ": " : "", why ? why : "");
-		log_json(&t, "oracle", oracle);
-		goto leak;
-	}
-	expected = check_expected_exit(oracle);
-	expect_exit(&t, &p, "pinscope check", expected);
-	report = load_report(&t, report_path);
-	if (!report)
-		goto leak;
-	check_document(&t, report, proc_exit_code(&p));
-	if (compare_check_report(oracle, report, &res)) {
-		test_fail(&t, "%s%s", res.mismatches.items[0],
-			  res.mismatches.n > 1 ? " (and more)" : "");
-		for (size_t i = 0; i < res.mismatches.n; i++)
-			sb_appendf(&t.log, "  mismatch: %s\n", res.mismatches.items[i]);
-	}
-	if (test_failed(&t)) {
-		log_json(&t, "oracle", oracle);
-		log_json(&t, "report", report);
-	}
-leak:
-	if (check_leak)
-		expect_no_new_ps_progs(&t, &before, 2000);
-out:
-	cmp_result_free(&res);
-	json_object_put(oracle);
-	json_object_put(report);
-	id_set_free(&before);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
 }
 
 /*
@@ -303,12 +220,6 @@ out:
 
 void run_check_tests(void)
 {
-	struct strlist names = {0};
-
-	if (list_workload_cases("check", &names) == 0)
-		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
-			run_check_case(names.items[i]);
-	sl_free(&names);
 	registration_only();
 	check_fio("fio_fixedbufs", true);
 	check_fio("fio_no_fixedbufs", false);

@@ -49,6 +49,11 @@ static void usage(FILE *f)
 		PT_DEFAULT_TIMEOUT_S);
 }
 
+bool test_wanted(const char *name)
+{
+	return !env.filter || strstr(name, env.filter);
+}
+
 bool test_begin(struct test *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,9 +63,20 @@ bool test_begin(struct test *t, const char *fmt, ...)
 	vsnprintf(t->name, sizeof(t->name), fmt, ap);
 	va_end(ap);
 	t->verdict = V_PASS;
+	t->start_ms = now_ms();
 	if (pt_interrupted)
 		return false;
-	return !env.filter || strstr(t->name, env.filter);
+	return test_wanted(t->name);
+}
+
+void test_adopt(struct test *t, const struct test *from)
+{
+	t->verdict = from->verdict;
+	snprintf(t->reason, sizeof(t->reason), "%s", from->reason);
+	if (from->log.len)
+		sb_append(&t->log, sb_str(&from->log), from->log.len);
+	if (from->start_ms < t->start_ms)
+		t->start_ms = from->start_ms;
 }
 
 static void vset(struct test *t, enum verdict v, const char *fmt, va_list ap)
@@ -134,17 +150,19 @@ void test_end(struct test *t)
 		snprintf(t->reason, sizeof(t->reason), "interrupted%s%.900s%s",
 			 was[0] ? " (" : "", was, was[0] ? ")" : "");
 	}
+	double secs = (now_ms() - t->start_ms) / 1000.0;
+
 	switch (t->verdict) {
 	case V_PASS:
-		printf("PASS %s\n", t->name);
+		printf("PASS %s (%.1fs)\n", t->name, secs);
 		nr_passed++;
 		break;
 	case V_FAIL:
-		printf("FAIL %s: %s\n", t->name, t->reason);
+		printf("FAIL %s (%.1fs): %s\n", t->name, secs, t->reason);
 		nr_failed++;
 		break;
 	case V_SKIP:
-		printf("SKIP %s: %s\n", t->name, t->reason);
+		printf("SKIP %s (%.1fs): %s\n", t->name, secs, t->reason);
 		nr_skipped++;
 		break;
 	}
@@ -294,7 +312,7 @@ int main(int argc, char **argv)
 			       env.backend ? env.backend : "");
 		run_cli_tests();
 		run_signal_tests();
-		run_e2e_tests();
+		run_workload_tests();
 		run_fio_tests();
 		run_check_tests();
 	}

@@ -34,7 +34,7 @@
 /* Keep at most this much of each stream; a runaway writer is not news. */
 #define PROC_CAPTURE_MAX	(8 << 20)
 
-static long long now_ms(void)
+long long now_ms(void)
 {
 	struct timespec ts;
 

@@ -7,9 +7,11 @@
  *   bpf_progs.c  which ps_* BPF programs are loaded (bpf(2) directly)
  *   compare.c    oracle vs report, per docs/json.md
  *   selftest.c   the comparer against crafted pairs (it must be able to fail)
- *   cases.c      e2e tests (one per workload case) and fio tests
+ *   workload_runs.c  one traced run per workload case, judged as e2e/ (counts)
+ *                and check/ (verdict); stat/ on a few cases
+ *   cases.c      shared helpers and the fio tests
  *   check_match.c  `pinscope check` verdict vs oracle
- *   check_tests.c  check tests (one per workload case, --registration-only, fio)
+ *   check_tests.c  check --registration-only and check with fio
  *   selftest_check.c  the check matcher against crafted pairs
  *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
  */
@@ -97,9 +99,15 @@ struct test {
 	enum verdict verdict;
 	char reason[1024];
 	struct strbuf log;	/* shown on failure, or always with -v */
+	long long start_ms;	/* the result line shows each test's time */
 };
 
+/* False when --filter leaves a test of this name out. */
+bool test_wanted(const char *name);
 /* False when --filter leaves the test out (then do not run it). */
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long now_ms(void);
+
 bool test_begin(struct test *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The first failure is the reason; later ones go to the log. */
@@ -110,6 +118,11 @@ void test_skip(struct test *t, const char *fmt, ...)
 void test_note(struct test *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void test_end(struct test *t);
+/*
+ * t takes from's verdict, reason and log, and its start time when earlier:
+ * several tests judging one shared run.
+ */
+void test_adopt(struct test *t, const struct test *from);
 bool test_failed(const struct test *t);
 
 /* A fresh directory for one test under env.tmpdir; removed by test_end. */
@@ -193,7 +206,15 @@ int check_expected_exit(json_object *oracle);
 int compare_check_report(json_object *oracle, json_object *report,
 			 struct cmp_result *res);
 
-/* ---- cases.c: shared with check_tests.c ---- */
+/* ---- check_tests.c ---- */
+
+/*
+ * check's document agrees with its exit status: verdict, problems exactly
+ * when 2, and the command's own status 0.
+ */
+void check_document(struct test *t, json_object *report, int exit_code);
+
+/* ---- cases.c: shared helpers ---- */
 
 /* Skips without the privileges to trace, fails without pinscope. */
 bool pinscope_ready(struct test *t);
@@ -212,7 +233,7 @@ bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios);
 void run_selftests(void);	/* selftest.c */
 void run_cli_tests(void);	/* cli_tests.c */
 void run_signal_tests(void);	/* cli_tests.c */
-void run_e2e_tests(void);	/* cases.c */
+void run_workload_tests(void);	/* workload_runs.c */
 void run_fio_tests(void);	/* cases.c */
 void run_check_tests(void);	/* check_tests.c */
 void run_check_selftests(void);	/* selftest_check.c */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Workload cases under pinscope. `pinscope check -j` prints the stat report
+ * plus the verdict (docs/json.md), so one traced run per case is judged
+ * twice: e2e/NAME, every count against the workload's oracle, and
+ * check/NAME, the exit status and the verdict's tables against it. Under
+ * qemu each pinscope start costs seconds, and the VM matrix runs every case
+ * once per kernel and backend. stat/NAME runs `pinscope stat` itself on a
+ * few cases, so the plain report keeps an exact-count test of its own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+/* What one traced run left for the judges. */
+struct traced_run {
+	const char *name;	/* the workload case */
+	struct test shared;	/* spawn, oracle, report, leaks: every judge inherits it */
+	struct proc p;
+	json_object *oracle, *report;
+};
+
+static void traced_run_free(struct traced_run *r)
+{
+	json_object_put(r->oracle);
+	json_object_put(r->report);
+	proc_free(&r->p);
+	sb_free(&r->shared.log);
+}
+
+/* A skipped or failed workload decides every judge's verdict. */
+static bool workload_ran(struct test *t, json_object *oracle)
+{
+	const char *status = json_object_get_string(jpath(oracle, "status"));
+	const char *why = json_object_get_string(jpath(oracle, "reason"));
+
+	if (status && !strcmp(status, "skipped")) {
+		test_skip(t, "%s", why ? why : "workload skipped (no reason given)");
+		return false;
+	}
+	if (!status || strcmp(status, "ran")) {
+		test_fail(t, "workload: status \"%s\"%s%s", status ? status : "(none)",
+			  why ? ": " : "", why ? why : "");
+		log_json(t, "oracle", oracle);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Runs `pinscope SUBCOMMAND -j -- pinscope-workload NAME` once; r->shared
+ * holds how that went (a failure or skip there is every judge's too).
+ */
+static void traced_run(struct traced_run *r, const char *subcommand, const char *name)
+{
+	char dir[4096], report_path[4200], oracle_path[4200], data[4200], err[512];
+	struct id_set before = {0};
+	struct argv_buf a = {0};
+	struct test *t = &r->shared;
+	bool check_leak;
+	int ret;
+
+	r->name = name;
+	test_begin(t, "%s/%s", subcommand, name);
+	if (!pinscope_ready(t) || test_mkdir(t, name, dir, sizeof(dir)))
+		goto out;
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (mkdir(data, 0755)) {
+		test_fail(t, "mkdir %s: %s", data, strerror(errno));
+		goto out;
+	}
+	av_add(&a, "%s", env.pinscope);
+	av_add(&a, "%s", subcommand);
+	av_add(&a, "-j");
+	av_add(&a, "-o");
+	av_add(&a, "%s", report_path);
+	if (env.backend)
+		av_add(&a, "--backend=%s", env.backend);
+	av_add(&a, "--");
+	av_add(&a, "%s", env.workload);
+	av_add(&a, "-o");
+	av_add(&a, "%s", oracle_path);
+	av_add(&a, "-d");
+	av_add(&a, "%s", data);
+	av_add(&a, "%s", name);
+
+	check_leak = ps_progs_snapshot(t, &before);
+	ret = proc_run(&r->p, a.v, NULL);
+	if (ret) {
+		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
+		goto out;
+	}
+	proc_log(&r->p, &t->log);
+	r->oracle = json_load_file(oracle_path, err, sizeof(err));
+	if (!r->oracle) {
+		char what[64];
+
+		test_fail(t, "oracle: %s (pinscope %s)", err,
+			  proc_describe(&r->p, what, sizeof(what)));
+	} else if (workload_ran(t, r->oracle)) {
+		char what[64];
+
+		r->report = json_load_file(report_path, err, sizeof(err));
+		if (!r->report)
+			test_fail(t, "report: %s (pinscope %s)", err,
+				  proc_describe(&r->p, what, sizeof(what)));
+	}
+	if (check_leak)
+		expect_no_new_ps_progs(t, &before, 2000);
+out:
+	id_set_free(&before);
+	av_free(&a);
+}
+
+static void odirect_negative_control(struct test *t, json_object *report,
+				     long long pid)
+{
+	json_object *rings = jpath(report, "rings");
+	long long ios = 0, p, v;
+	size_t n = json_object_is_type(rings, json_type_array) ?
+		   json_object_array_length(rings) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *ring = json_object_array_get_idx(rings, i);
+
+		if (jint(jpath(ring, "pid"), &p) && p == pid &&
+		    jint(jpath(ring, "pinned_io.ios"), &v))
+			ios += v;
+	}
+	if (ios <= 0)
+		test_fail(t, "pinned_io.ios: report %lld, expected > 0 (O_DIRECT IO without registered buffers pins per IO)",
+			  ios);
+}
+
+static void log_mismatches(struct test *t, const struct cmp_result *res)
+{
+	if (res->mismatches.n > 1)
+		test_fail(t, "%s (and %zu more)", res->mismatches.items[0],
+			  res->mismatches.n - 1);
+	else if (res->mismatches.n)
+		test_fail(t, "%s", res->mismatches.items[0]);
+	for (size_t i = 0; i < res->mismatches.n; i++)
+		sb_appendf(&t->log, "  mismatch: %s\n", res->mismatches.items[i]);
+}
+
+/*
+ * The report's counts against the oracle: what e2e/ and stat/ assert.
+ * verdict_exit: the run was check's, whose exit status is the verdict.
+ */
+static void judge_counts(struct test *t, const struct traced_run *r, bool verdict_exit)
+{
+	struct cmp_result res = {0};
+	long long status, pid = -1;
+	int code = proc_exit_code(&r->p);
+
+	/* stat exits 0; check's exit is its verdict, judged by check/ */
+	if (verdict_exit ? code != 0 && code != 1 : code != 0) {
+		char what[64];
+
+		test_fail(t, "pinscope %s, expected %s", proc_describe(&r->p, what, sizeof(what)),
+			  verdict_exit ? "a verdict (exit 0 or 1)" : "exit 0");
+	}
+	compare_oracle_report(r->oracle, r->report, &res);
+	log_mismatches(t, &res);
+	for (size_t i = 0; i < res.notes.n; i++)
+		test_note(t, "%s", res.notes.items[i]);
+	if (jint(jpath(r->report, "command.exit_status"), &status) && status != 0)
+		test_fail(t, "command.exit_status: report %lld, expected 0 (the workload ran)",
+			  status);
+	jint(jpath(r->oracle, "pid"), &pid);
+	if (!strcmp(r->name, "odirect_no_fixed"))
+		odirect_negative_control(t, r->report, pid);
+	cmp_result_free(&res);
+}
+
+/* check's exit status, document and tables against the oracle. */
+static void judge_verdict(struct test *t, const struct traced_run *r)
+{
+	struct cmp_result res = {0};
+
+	expect_exit(t, &r->p, "pinscope check", check_expected_exit(r->oracle));
+	check_document(t, r->report, proc_exit_code(&r->p));
+	compare_check_report(r->oracle, r->report, &res);
+	log_mismatches(t, &res);
+	cmp_result_free(&res);
+}
+
+enum judgement { COUNTS_OF_STAT, COUNTS_OF_CHECK, VERDICT };
+
+/* One test over the shared run: its outcome first, then the judgement. */
+static void judge(const struct traced_run *r, const char *name, enum judgement j)
+{
+	struct test t;
+
+	if (!test_begin(&t, "%s", name))
+		return;
+	test_adopt(&t, &r->shared);
+	if (!test_failed(&t) && r->report) {
+		if (j == VERDICT)
+			judge_verdict(&t, r);
+		else
+			judge_counts(&t, r, j == COUNTS_OF_CHECK);
+		if (test_failed(&t)) {
+			log_json(&t, "oracle", r->oracle);
+			log_json(&t, "report", r->report);
+		}
+	}
+	test_end(&t);
+}
+
+static void run_case(const char *name)
+{
+	char e2e[160], check[160];
+	struct traced_run r = {0};
+
+	snprintf(e2e, sizeof(e2e), "e2e/%s", name);
+	snprintf(check, sizeof(check), "check/%s", name);
+	if (!test_wanted(e2e) && !test_wanted(check))
+		return;
+	traced_run(&r, "check", name);
+	judge(&r, e2e, COUNTS_OF_CHECK);
+	judge(&r, check, VERDICT);
+	traced_run_free(&r);
+}
+
+/* `pinscope stat` itself: the report users read, exactly as the oracle says. */
+static void run_stat_case(const char *name)
+{
+	char stat[160];
+	struct traced_run r = {0};
+
+	snprintf(stat, sizeof(stat), "stat/%s", name);
+	if (!test_wanted(stat))
+		return;
+	traced_run(&r, "stat", name);
+	judge(&r, stat, COUNTS_OF_STAT);
+	traced_run_free(&r);
+}
+
+void run_workload_tests(void)
+{
+	/* the plain fixed-buffer case and the per-IO pinning control */
+	static const char *const stat_cases[] = { "read_fixed_direct", "odirect_no_fixed" };
+	struct strlist names = {0};
+
+	if (list_workload_cases("e2e", &names) == 0)
+		for (size_t i = 0; i < names.n && !pt_interrupted; i++)
+			run_case(names.items[i]);
+	sl_free(&names);
+	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]) && !pt_interrupted; i++)
+		run_stat_case(stat_cases[i]);
+}
