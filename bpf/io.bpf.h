@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Per-IO accounting of fixed-buffer requests: the hot path. One per-CPU
- * hash update per completion; submit timestamps only when IO latency is on.
+ * array slot per completion; submit timestamps only when IO latency is on.
  */
 #ifndef PS_IO_BPF_H
 #define PS_IO_BPF_H
@@ -58,6 +58,62 @@ static __always_inline __u8 req_opcode_index(struct io_kiocb *req, __u16 *buf_in
 	return raw[0];
 }
 
+static __always_inline void add_io_stats(struct ps_io_stats *st, __u64 ops, __u64 bytes,
+					 __u64 errors)
+{
+	st->ops += ops;
+	st->bytes += bytes;
+	st->errors += errors;
+}
+
+/* One completion into the per-CPU table (ps_io_cached), a displaced key into io_stats. */
+static __always_inline void count_io(const struct ps_io_key *key, __s64 res)
+{
+	__u32 slot = ps_io_cache_slot(key);
+	struct ps_io_cached *c = bpf_map_lookup_elem(&io_cache, &slot);
+	struct ps_io_stats *st;
+
+	if (!c)
+		return;
+	if (*(__u64 *)&c->key != *(const __u64 *)key) {
+		if (c->key.ring) {
+			st = lookup_or_init(&io_stats, &c->key, &zero_io);
+			if (st)
+				add_io_stats(st, c->st.ops, c->st.bytes, c->st.errors);
+			else
+				count(PS_CNT_IO_KEYS_DROPPED);
+		}
+		c->key = *key;
+		c->st = (struct ps_io_stats){};
+	}
+	c->st.ops++;
+	if (res > 0)
+		c->st.bytes += res;
+	else if (res < 0)
+		c->st.errors++;
+}
+
+/* hist: the submit time of req (its address), into the opcode's histogram. */
+static __always_inline void io_latency_done(__u64 req, __u8 op)
+{
+	__u32 slot = io_start_slot(req), other = slot ^ 1, o = op;
+	struct io_start_slot *s = bpf_map_lookup_elem(&io_start, &slot);
+	struct ps_hist *h;
+	__u32 i;
+
+	if (s && s->req != req)
+		s = bpf_map_lookup_elem(&io_start, &other);
+	if (!s || s->req != req) {
+		count(PS_CNT_IO_LAT_UNMATCHED);
+		return;
+	}
+	i = ps_log2_slot(bpf_ktime_get_ns() - s->ts);
+	s->req = 0;
+	h = bpf_map_lookup_elem(&io_lat_hists, &o);
+	if (h && i < PS_HIST_SLOTS)
+		h->slots[i]++;
+}
+
 /*
  * op and buf_index come from the caller: the flavour decides how to read
  * them (inline loads through a BTF cast, or one probe read).
@@ -66,7 +122,6 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 					    __u8 op, __u16 buf_index)
 {
 	struct ps_io_key key = {};
-	struct ps_io_stats *st;
 
 	if (import_per_request) {
 		__u64 rk = (__u64)req;
@@ -95,41 +150,34 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 		if (slot)
 			key.buf_index = *slot;
 	}
-	st = bpf_map_lookup_elem(&io_stats, &key);
-	if (!st) {
-		if (bpf_map_update_elem(&io_stats, &key, &zero_io, BPF_NOEXIST) == -PS_E2BIG)
-			count(PS_CNT_IO_KEYS_DROPPED);
-		st = bpf_map_lookup_elem(&io_stats, &key);
-		if (!st)
-			return;
-	}
-	st->ops++;
-	if (res > 0)
-		st->bytes += res;
-	else if (res < 0)
-		st->errors++;
-	if (io_latency) {
-		__u64 rk = (__u64)req;
-		__u64 *start = bpf_map_lookup_elem(&io_start, &rk);
-
-		if (start) {
-			hist_add(PS_HIST_IO_LAT, op, bpf_ktime_get_ns() - *start);
-			bpf_map_delete_elem(&io_start, &rk);
-		}
-	}
+	count_io(&key, res);
+	if (io_latency)
+		io_latency_done((__u64)req, op);
 }
 
-static __always_inline void handle_submit(struct io_kiocb *req)
+/*
+ * req_addr: the request's address as a number. The submit tracepoints type
+ * req as struct io_kiocb *, a pointer the verifier will not let us hash;
+ * the caller reads the raw argument.
+ */
+static __always_inline void handle_submit(struct io_kiocb *req, __u64 req_addr)
 {
-	__u8 op = BPF_CORE_READ(req, opcode);
-	__u64 key = (__u64)req, now;
+	__u8 op = req->opcode;
+	__u32 slot = io_start_slot(req_addr), other = slot ^ 1;
+	struct io_start_slot *s, *t;
 
 	if (!op_always_fixed(op) && !op_maybe_fixed(op))
 		return;
-	if (!ring_id(BPF_CORE_READ(req, ctx)))
+	if (!ring_id_cached(req->ctx))
 		return;
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&io_start, &key, &now, BPF_ANY);
+	s = bpf_map_lookup_elem(&io_start, &slot);
+	if (!s)
+		return;
+	if (s->req && (t = bpf_map_lookup_elem(&io_start, &other)) && !t->req)
+		s = t;
+	/* time first: a completion that sees this req reads this time */
+	s->ts = bpf_ktime_get_ns();
+	s->req = req_addr;
 }
 
 #endif /* PS_IO_BPF_H */

@@ -197,6 +197,13 @@ struct {
 	__type(value, struct ps_hist);
 } hists SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_IO_LAT_OPS);
+	__type(key, __u32);
+	__type(value, struct ps_hist);
+} io_lat_hists SEC(".maps");
+
 /* Per CPU, the last ring seen: most IO streams hit the same ring again. */
 struct ring_cache_entry {
 	__u64 ctx;
@@ -272,11 +279,37 @@ struct {
 } pinned_reqs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PS_IO_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ps_io_cached);
+} io_cache SEC(".maps");
+
+/*
+ * Submit times for `hist`: a two-way table by request address, not a hash
+ * (an update there cost ~300 ns per IO). A request goes to the free one of
+ * its pair of slots; with both taken it displaces the first, whose sample
+ * is then lost, as an LRU hash would evict it (counted as unmatched).
+ */
+#define PS_IO_START_SLOTS	(16 * 1024)
+struct io_start_slot {
+	__u64 req;		/* the request's address, 0: free */
+	__u64 ts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PS_IO_START_SLOTS);
+	__type(key, __u32);
+	__type(value, struct io_start_slot);
 } io_start SEC(".maps");
+
+/* The first slot of req's pair; the other is slot ^ 1. */
+static __always_inline __u32 io_start_slot(__u64 req)
+{
+	/* io_kiocbs are slab objects >= 64 bytes apart: Fibonacci hashing */
+	return (__u32)(((req >> 6) * 0x9E3779B97F4A7C15ULL) >> 50) & (PS_IO_START_SLOTS - 2);
+}
 
 static const struct ps_hist zero_hist;
 static const struct ps_reg_stats zero_reg;

@@ -86,14 +86,20 @@ int BPF_PROG(ps_complete_old, void *ring_ctx, void *req, __u64 user_data, int re
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(ps_submit, struct io_kiocb *req)
 {
-	handle_submit(req);
+	__u64 addr = 0;
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), &ctx[0]);
+	handle_submit(req, addr);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_submit_sqe")
 int BPF_PROG(ps_submit_old, struct io_kiocb *req, bool force_nonblock)
 {
-	handle_submit(req);
+	__u64 addr = 0;
+
+	bpf_probe_read_kernel(&addr, sizeof(addr), &ctx[0]);
+	handle_submit(req, addr);
 	return 0;
 }
 

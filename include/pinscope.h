@@ -153,6 +153,25 @@ struct ps_io_stats {
 	__u64 errors;		/* completions with a negative result */
 };
 
+/*
+ * Per CPU, a direct-mapped table in front of the io_stats hash: an array
+ * lookup is inlined, a hash lookup is not (~15 ns of a ~30 ns completion).
+ * A key owns its slot until another key maps there; then its counts move
+ * to io_stats. Readers read io_stats first, then the table: a move between
+ * the two reads shows up one read later, never twice.
+ */
+#define PS_IO_CACHE_SLOTS	256
+struct ps_io_cached {
+	struct ps_io_key key;	/* ring 0: empty slot */
+	struct ps_io_stats st;
+};
+
+/* Slot of a key: for one ring and opcode, buffers 0..255 never collide. */
+static inline __u32 ps_io_cache_slot(const struct ps_io_key *k)
+{
+	return (k->buf_index ^ (k->opcode * 37u) ^ (k->ring * 101u)) & (PS_IO_CACHE_SLOTS - 1);
+}
+
 /* IOs of a ring that pinned user pages themselves (no registered buffer). */
 struct ps_pin_stats {
 	__u64 ios;
@@ -203,11 +222,19 @@ struct ps_hist {
 	__u64 slots[PS_HIST_SLOTS];
 };
 
+/*
+ * IO latency, the one histogram on the per-IO path: a per-CPU array by SQE
+ * opcode (plain increments, an inlined lookup) instead of the hists hash.
+ * Every opcode that takes a registered buffer is below this.
+ */
+#define PS_IO_LAT_OPS		64
+
 /* Global counters, index into the counters array map. */
 enum ps_counter {
 	PS_CNT_LOST_EVENTS = 0,	/* ring buffer full */
 	PS_CNT_RINGS_DROPPED,	/* ring table full */
 	PS_CNT_IO_KEYS_DROPPED,	/* io_stats table full */
+	PS_CNT_IO_LAT_UNMATCHED, /* hist: a fixed-buffer completion with no submit time */
 	PS_CNT_MAX,
 };
 

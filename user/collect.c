@@ -199,12 +199,54 @@ static int collect_io(int fd, int ncpu, struct report *r)
 			add_io(ring, &key, &sum);
 	});
 	free(vals);
+	return 0;
+}
+
+static void sort_io(struct report *r)
+{
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		struct ring_report *ring = &r->rings[i];
 
 		qsort(ring->io_ops, ring->nr_io_ops, sizeof(*ring->io_ops), by_opcode);
 		qsort(ring->buf_index, ring->nr_buf_index, sizeof(*ring->buf_index), by_ops_desc);
 	}
+}
+
+/*
+ * A whole per-CPU array, nkeys x ncpu values of size (a multiple of 8):
+ * one batch call where the kernel has it, key by key otherwise. NULL when
+ * out of memory; keys it cannot read stay zero.
+ */
+static void *read_percpu_array(int fd, __u32 nkeys, size_t size, int ncpu)
+{
+	char *vals = calloc((size_t)nkeys * ncpu, size);
+	__u32 *keys = calloc(nkeys, sizeof(*keys));
+	__u32 count = nkeys, out_batch;
+
+	if (vals && keys &&
+	    bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		for (__u32 k = 0; k < nkeys; k++)
+			if (bpf_map_lookup_elem(fd, &k, vals + (size_t)k * ncpu * size))
+				memset(vals + (size_t)k * ncpu * size, 0, ncpu * size);
+	free(keys);
+	return vals;
+}
+
+/* The per-CPU direct-mapped table in front of io_stats: after it, always. */
+static int collect_io_cache(int fd, int ncpu, struct report *r)
+{
+	struct ps_io_cached *vals = read_percpu_array(fd, PS_IO_CACHE_SLOTS, sizeof(*vals), ncpu);
+
+	if (!vals)
+		return -ENOMEM;
+	for (size_t i = 0; i < (size_t)PS_IO_CACHE_SLOTS * ncpu; i++) {
+		struct ring_report *ring;
+
+		if (vals[i].key.ring && (ring = report_ring(r, vals[i].key.ring)))
+			add_io(ring, &vals[i].key, &vals[i].st);
+	}
+	free(vals);
 	return 0;
 }
 
@@ -305,7 +347,34 @@ static void collect_hists(int fd, struct report *r)
 		hr->op = key.op;
 		memcpy(hr->slots, h.slots, sizeof(hr->slots));
 	});
-	qsort(r->hists, r->nr_hists, sizeof(*r->hists), by_hist_key);
+}
+
+/* IO latency: per CPU and opcode (io_lat_hists), summed into PS_HIST_IO_LAT rows. */
+static int collect_io_latency(const struct bpf_map *map, int ncpu, struct report *r)
+{
+	__u32 nops = bpf_map__max_entries(map);	/* 1 unless IO latency is on */
+	struct ps_hist *vals = read_percpu_array(bpf_map__fd(map), nops, sizeof(*vals), ncpu);
+
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 op = 0; op < nops; op++) {
+		struct ps_hist sum = {};
+		__u64 n = 0;
+
+		for (int c = 0; c < ncpu; c++)
+			for (int i = 0; i < PS_HIST_SLOTS; i++) {
+				sum.slots[i] += vals[(size_t)op * ncpu + c].slots[i];
+				n += vals[(size_t)op * ncpu + c].slots[i];
+			}
+		if (!n)
+			continue;
+		struct hist_report *hr = PUSH(r->hists, r->nr_hists);
+		hr->kind = PS_HIST_IO_LAT;
+		hr->op = op;
+		memcpy(hr->slots, sum.slots, sizeof(hr->slots));
+	}
+	free(vals);
+	return 0;
 }
 
 int collect_report(struct tracer *t, struct report *r)
@@ -322,11 +391,18 @@ int collect_report(struct tracer *t, struct report *r)
 	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
 	e = collect_io(bpf_map__fd(s->maps.io_stats), ncpu, r);
 	if (!e)
+		e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
+	if (!e)
+		sort_io(r);
+	if (!e)
 		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
 	if (!e)
 		e = collect_imports(bpf_map__fd(s->maps.imports), ncpu, r);
 	collect_procs(bpf_map__fd(s->maps.proc_stats), r);
 	collect_hists(bpf_map__fd(s->maps.hists), r);
+	if (!e)
+		e = collect_io_latency(s->maps.io_lat_hists, ncpu, r);
+	qsort(r->hists, r->nr_hists, sizeof(*r->hists), by_hist_key);
 	for (__u32 i = 0; i < PS_CNT_MAX; i++) {
 		__u64 v = 0;
 

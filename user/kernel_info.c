@@ -164,49 +164,55 @@ int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+/* "ffffffff81b4ca30 t io_complete_rw": address, type, name */
+static void kallsyms_line(char *line, char *end, const char *const *names, size_t n,
+			  uint64_t *addrs)
+{
+	char *type = memchr(line, ' ', end - line), *name;
+
+	*end = '\0';
+	if (!type || type + 3 >= end || (type[1] != 't' && type[1] != 'T'))
+		return;
+	name = type + 3;
+	for (size_t i = 0; i < n; i++)
+		if (!addrs[i] && !strcmp(name, names[i]))
+			addrs[i] = strtoull(line, NULL, 16) ?: 1;	/* 0 = hidden */
+}
+
 int kallsyms_find(const char *const *names, size_t n, uint64_t *addrs)
 {
-	size_t cap = 8 << 20, len = 0;
+	return kallsyms_find_in("/proc/kallsyms", names, n, addrs);
+}
+
+int kallsyms_find_in(const char *path, const char *const *names, size_t n, uint64_t *addrs)
+{
+	/* streamed: the whole file is megabytes, a peak RSS we need not pay */
+	enum { CHUNK = 64 << 10 };
 	char *buf, *line, *end;
-	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
 	ssize_t r;
 
 	memset(addrs, 0, n * sizeof(*addrs));
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
+	buf = malloc(CHUNK);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+	while ((r = read(fd, buf + len, CHUNK - len)) > 0) {
 		len += r;
-		if (len + 1 == cap) {
-			char *nb = realloc(buf, cap *= 2);
-
-			if (!nb)
-				break;
-			buf = nb;
-		}
+		for (line = buf; (end = memchr(line, '\n', buf + len - line)); line = end + 1)
+			kallsyms_line(line, end, names, n, addrs);
+		len = buf + len - line;
+		memmove(buf, line, len);
+		if (len == CHUNK)	/* a line longer than the buffer: not a symbol line */
+			len = 0;
 	}
+	if (len)	/* a last line without a newline */
+		kallsyms_line(buf, buf + len, names, n, addrs);
 	close(fd);
-	buf[len] = '\0';
-	/* "ffffffff81b4ca30 t io_complete_rw": address, type, name */
-	for (line = buf; line < buf + len; line = end + 1) {
-		char *name, *type;
-
-		end = memchr(line, '\n', buf + len - line);
-		if (!end)
-			end = buf + len;
-		*end = '\0';
-		type = memchr(line, ' ', end - line);
-		if (!type || type + 3 >= end || (type[1] != 't' && type[1] != 'T'))
-			continue;
-		name = type + 3;
-		for (size_t i = 0; i < n; i++)
-			if (!addrs[i] && !strcmp(name, names[i]))
-				addrs[i] = strtoull(line, NULL, 16) ?: 1;	/* 0 = hidden */
-	}
 	free(buf);
 	return 0;
 }

@@ -47,6 +47,8 @@ int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp);
  * (0 when absent or hidden). Returns 0 or -errno.
  */
 int kallsyms_find(const char *const *names, size_t n, uint64_t *addrs);
+/* The same over a file in /proc/kallsyms's format. */
+int kallsyms_find_in(const char *path, const char *const *names, size_t n, uint64_t *addrs);
 /* Cheap checks before trying a flavour: kprobes built in, fentry loadable. */
 bool kernel_has_kprobes(void);
 

@@ -101,6 +101,10 @@ void render_hist_text(FILE *out, const struct report *r, bool header)
 		fprintf(out, "\n%s\n", hist_title(&r->hists[i], title, sizeof(title)));
 		print_log2(out, &r->hists[i]);
 	}
+	if (r->counters[PS_CNT_IO_LAT_UNMATCHED])
+		fprintf(out, "\n%llu fixed-buffer completions had no submit time (submitted "
+			"before tracing began, or displaced in the submit-time table)\n",
+			(unsigned long long)r->counters[PS_CNT_IO_LAT_UNMATCHED]);
 }
 
 void render_hist_json_into(json_object *doc, const struct report *r)
@@ -148,6 +152,8 @@ void render_hist_json_into(json_object *doc, const struct report *r)
 		json_object_array_add(list, o);
 	}
 	json_object_object_add(doc, "histograms", list);
+	json_object_object_add(doc, "io_latency_unmatched",
+			       json_object_new_uint64(r->counters[PS_CNT_IO_LAT_UNMATCHED]));
 }
 
 json_object *render_hist_json(const struct report *r)

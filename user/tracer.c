@@ -103,6 +103,11 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	/* a registration can fill 16,384 slots: room for a few at once */
 	if (o->buffers)
 		bpf_map__set_max_entries(s->maps.events, 8 << 20);
+	/* arrays are allocated whole at load: latency's only when measured */
+	if (!o->io_latency) {
+		bpf_map__set_max_entries(s->maps.io_start, 1);
+		bpf_map__set_max_entries(s->maps.io_lat_hists, 1);
+	}
 	if (o->registration_only) {
 		/* users who cannot pay any per-IO cost keep registrations only */
 		bpf_program__set_autoload(s->progs.ps_complete, false);

@@ -6,7 +6,8 @@
  * check/NAME, the exit status and the verdict's tables against it. Under
  * qemu each pinscope start costs seconds, and the VM matrix runs every case
  * once per kernel and backend. stat/NAME runs `pinscope stat` itself on a
- * few cases, so the plain report keeps an exact-count test of its own.
+ * few cases, so the plain report keeps an exact-count test of its own, and
+ * hist/NAME `pinscope hist`, one histogram sample per event.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -190,7 +191,92 @@ static void judge_verdict(struct test *t, const struct traced_run *r)
 	cmp_result_free(&res);
 }
 
-enum judgement { COUNTS_OF_STAT, COUNTS_OF_CHECK, VERDICT };
+/* count of hist's histogram NAME for OPCODE (0 when it has none) */
+static long long hist_count(json_object *report, const char *name, const char *opcode)
+{
+	json_object *hists = jpath(report, "histograms");
+	long long n = 0, v;
+
+	for (size_t i = 0; json_object_is_type(hists, json_type_array) &&
+			   i < json_object_array_length(hists); i++) {
+		json_object *h = json_object_array_get_idx(hists, i);
+		const char *hn = json_object_get_string(jpath(h, "name"));
+		const char *op = json_object_get_string(jpath(h, "opcode"));
+
+		if (hn && op && !strcmp(hn, name) && !strcmp(op, opcode) &&
+		    jint(jpath(h, "count"), &v))
+			n += v;
+	}
+	return n;
+}
+
+/* Sums of the oracle's per-ring objects at KEY ("fixed_io"), by member name. */
+static void oracle_sums(json_object *oracle, const char *key, const char *field,
+			json_object *sums)
+{
+	json_object *rings = jpath(oracle, "rings");
+
+	for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
+			   i < json_object_array_length(rings); i++) {
+		json_object *obj = jpath(json_object_array_get_idx(rings, i), key);
+
+		if (!json_object_is_type(obj, json_type_object))
+			continue;
+		json_object_object_foreach(obj, name, val) {
+			long long have = 0, v;
+			json_object *cur;
+
+			if (!jint(field ? jpath(val, field) : val, &v))
+				continue;
+			if (json_object_object_get_ex(sums, name, &cur))
+				have = json_object_get_int64(cur);
+			json_object_object_add(sums, name, json_object_new_int64(have + v));
+		}
+	}
+}
+
+/*
+ * hist's histograms hold one sample per event: IO latency per opcode as
+ * many as the oracle's fixed-buffer IOs, registration latency per opcode as
+ * its calls, buffer sizes as the buffers REGISTER_BUFFERS registered.
+ */
+static void judge_hist(struct test *t, const struct traced_run *r)
+{
+	json_object *ios = json_object_new_object(), *regs = json_object_new_object();
+	long long buffers = 0, v, got;
+	json_object *rings = jpath(r->oracle, "rings");
+
+	expect_exit(t, &r->p, "pinscope hist", 0);
+	oracle_sums(r->oracle, "fixed_io", "ops", ios);
+	oracle_sums(r->oracle, "register.opcodes", NULL, regs);
+	json_object_object_foreach(ios, op, n) {
+		got = hist_count(r->report, "io_latency", op);
+		if (got != json_object_get_int64(n))
+			test_fail(t, "io_latency[%s].count: report %lld, oracle %lld", op, got,
+				  (long long)json_object_get_int64(n));
+	}
+	json_object_object_foreach(regs, rop, rn) {
+		got = hist_count(r->report, "register_latency", rop);
+		if (got != json_object_get_int64(rn))
+			test_fail(t, "register_latency[%s].count: report %lld, oracle %lld", rop, got,
+				  (long long)json_object_get_int64(rn));
+	}
+	for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
+			   i < json_object_array_length(rings); i++)
+		if (jint(jpath(json_object_array_get_idx(rings, i), "register.buffers"), &v))
+			buffers += v;
+	got = hist_count(r->report, "buffer_size", "REGISTER_BUFFERS");
+	if (got != buffers)
+		test_fail(t, "buffer_size[REGISTER_BUFFERS].count: report %lld, oracle %lld",
+			  got, buffers);
+	if (!jint(jpath(r->report, "io_latency_unmatched"), &v) || v != 0)
+		test_fail(t, "io_latency_unmatched: report %s, expected 0",
+			  jstr(jpath(r->report, "io_latency_unmatched")));
+	json_object_put(ios);
+	json_object_put(regs);
+}
+
+enum judgement { COUNTS_OF_STAT, COUNTS_OF_CHECK, VERDICT, HISTOGRAMS };
 
 /* One test over the shared run: its outcome first, then the judgement. */
 static void judge(const struct traced_run *r, const char *name, enum judgement j)
@@ -203,6 +289,8 @@ static void judge(const struct traced_run *r, const char *name, enum judgement j
 	if (!test_failed(&t) && r->report) {
 		if (j == VERDICT)
 			judge_verdict(&t, r);
+		else if (j == HISTOGRAMS)
+			judge_hist(&t, r);
 		else
 			judge_counts(&t, r, j == COUNTS_OF_CHECK);
 		if (test_failed(&t)) {
@@ -228,24 +316,26 @@ static void run_case(const char *name)
 	traced_run_free(&r);
 }
 
-/* `pinscope stat` itself: the report users read, exactly as the oracle says. */
-static void run_stat_case(const char *name)
+/* `pinscope stat` or `hist` itself on one case, judged as j. */
+static void run_subcommand_case(const char *subcommand, const char *name, enum judgement j)
 {
-	char stat[160];
+	char test[160];
 	struct traced_run r = {0};
 
-	snprintf(stat, sizeof(stat), "stat/%s", name);
-	if (!test_wanted(stat))
+	snprintf(test, sizeof(test), "%s/%s", subcommand, name);
+	if (!test_wanted(test))
 		return;
-	traced_run(&r, "stat", name);
-	judge(&r, stat, COUNTS_OF_STAT);
+	traced_run(&r, subcommand, name);
+	judge(&r, test, j);
 	traced_run_free(&r);
 }
 
 void run_workload_tests(void)
 {
-	/* the plain fixed-buffer case and the per-IO pinning control */
+	/* stat: the plain fixed-buffer case and the per-IO pinning control */
 	static const char *const stat_cases[] = { "read_fixed_direct", "odirect_no_fixed" };
+	/* hist: READ/WRITE_FIXED, and the vectored ops where the kernel has them */
+	static const char *const hist_cases[] = { "read_fixed_direct", "rw_vec_fixed" };
 	struct strlist names = {0};
 
 	if (list_workload_cases("e2e", &names) == 0)
@@ -253,5 +343,7 @@ void run_workload_tests(void)
 			run_case(names.items[i]);
 	sl_free(&names);
 	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]) && !pt_interrupted; i++)
-		run_stat_case(stat_cases[i]);
+		run_subcommand_case("stat", stat_cases[i], COUNTS_OF_STAT);
+	for (size_t i = 0; i < sizeof(hist_cases) / sizeof(hist_cases[0]) && !pt_interrupted; i++)
+		run_subcommand_case("hist", hist_cases[i], HISTOGRAMS);
 }

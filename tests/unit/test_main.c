@@ -14,6 +14,7 @@ void test_env_parse(void);
 void test_ranges(void);
 void test_ranges_clone_pins(void);
 void test_doctor(void);
+void test_kallsyms(void);
 
 static const struct unit_test tests[] = {
 	{ "hist_slots", test_hist_slots },
@@ -25,6 +26,7 @@ static const struct unit_test tests[] = {
 	{ "ranges", test_ranges },
 	{ "ranges_clone_pins", test_ranges_clone_pins },
 	{ "doctor", test_doctor },
+	{ "kallsyms", test_kallsyms },
 };
 
 int main(void)
