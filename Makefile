@@ -102,7 +102,7 @@ run: all
 # The whole suite: unit tests, then the exact-count suite once per available
 # backend on this kernel and on each VM kernel (tools/vmtest.sh, Debian 6.1,
 # 6.12 and 7.2 under qemu); a kernel x backend matrix at the end.
-test: all test-deps $(TEST_BINS)
+test: all test-deps $(TEST_BINS) bench-build
 	$(Q)tools/test.sh $(OUTPUT)
 
 # The same suite in VM kernels only: make vmtest KERNEL=6.12 (default: all).

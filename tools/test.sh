@@ -7,6 +7,8 @@
 # and, last, "N passed, N failed, N skipped" over everything. Exit 1 on any
 # failure.
 #
+# The host stages end with the benchmark's smoke run (tools/bench.sh smoke).
+#
 # Usage: tools/test.sh [--no-host] [--kernels "6.1 6.12 7.2"|all|none] OUTPUT_DIR
 #   --no-host              leave out the unit, self-test and host-kernel stages
 #   --kernels LIST         VM kernels to boot (default $PINSCOPE_VM_KERNELS,
@@ -283,6 +285,12 @@ if [ "$run_host" -eq 1 ]; then
     add_backend_rows host "$host" "$work/host.log"
     if [ "$BACKENDS_SEEN" -eq 0 ]; then
         add_row host "$host" "-" 0 1 0 - "backend-suite.sh printed no result"
+    fi
+    # every bench stage once, tiny: fails only when the harness breaks
+    if [ -x "$out/bench/iops" ]; then
+        run_stage host "$host" bench-smoke "$TOOLS_DIR/bench.sh" smoke "$out"
+    else
+        echo "=== bench-smoke: $out/bench is not built, stage left out"
     fi
 
     if [ -n "$dmesg_before" ]; then

@@ -57,7 +57,7 @@ static bool workload_ran(struct test *t, json_object *oracle)
  */
 static void traced_run(struct traced_run *r, const char *subcommand, const char *name)
 {
-	char dir[4096], report_path[4200], oracle_path[4200], data[4200], err[512];
+	char dir[4096], report_path[4200], oracle_path[4200], data[4200], err[512], what[64];
 	struct id_set before = {0};
 	struct argv_buf a = {0};
 	struct test *t = &r->shared;
@@ -99,13 +99,9 @@ static void traced_run(struct traced_run *r, const char *subcommand, const char 
 	proc_log(&r->p, &t->log);
 	r->oracle = json_load_file(oracle_path, err, sizeof(err));
 	if (!r->oracle) {
-		char what[64];
-
 		test_fail(t, "oracle: %s (pinscope %s)", err,
 			  proc_describe(&r->p, what, sizeof(what)));
 	} else if (workload_ran(t, r->oracle)) {
-		char what[64];
-
 		r->report = json_load_file(report_path, err, sizeof(err));
 		if (!r->report)
 			test_fail(t, "report: %s (pinscope %s)", err,
