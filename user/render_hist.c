@@ -131,9 +131,11 @@ void render_hist_json_into(json_object *doc, const struct report *r)
 			kinds[h->kind] : "unknown"));
 		json_object_object_add(o, "title", json_object_new_string(
 			hist_title(h, title, sizeof(title))));
+		/* IO and lookup latency are per SQE opcode, the rest per register opcode */
 		json_object_object_add(o, "opcode", json_object_new_string(
-			h->kind == PS_HIST_IO_LAT ? sqe_opcode_name(h->op, op, sizeof(op))
-						  : reg_opcode_name(h->op) ?: "?"));
+			h->kind == PS_HIST_IO_LAT ? sqe_opcode_name(h->op, op, sizeof(op)) :
+			h->kind != PS_HIST_IMPORT_LAT ? reg_opcode_name(h->op) ?: "?" :
+			h->op == PS_OP_UNKNOWN ? "unknown" : sqe_opcode_name(h->op, op, sizeof(op))));
 		json_object_object_add(o, "unit", json_object_new_string(hist_unit(h)));
 		for (int s = 0; s < PS_HIST_SLOTS; s++) {
 			json_object *b;

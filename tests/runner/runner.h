@@ -228,6 +228,24 @@ void add_fio_args(struct argv_buf *a, const char *fio, const char *dir,
 		  bool fixedbufs, const char *fio_out);
 bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios);
 
+/* ---- selftest.c: crafted oracle/report pairs ---- */
+
+struct crafted {
+	json_object *oracle, *report;
+	struct cmp_result res;
+};
+
+/*
+ * Parses a crafted pair, lets mutate break it, compares with compare and
+ * fails t unless the first mismatch contains expect (NULL: none allowed).
+ * False when the crafted JSON does not parse. crafted_free() either way.
+ */
+bool crafted_pair(struct test *t, const char *oracle_text, const char *report_text,
+		  void (*mutate)(json_object *oracle, json_object *report),
+		  int (*compare)(json_object *, json_object *, struct cmp_result *),
+		  const char *who, const char *expect, struct crafted *c);
+void crafted_free(struct crafted *c);
+
 /* ---- test groups ---- */
 
 void run_selftests(void);	/* selftest.c */

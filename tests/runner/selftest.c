@@ -280,42 +280,57 @@ static bool has_substr(const struct strlist *sl, const char *s)
 	return false;
 }
 
+bool crafted_pair(struct test *t, const char *oracle_text, const char *report_text,
+		  void (*mutate)(json_object *oracle, json_object *report),
+		  int (*compare)(json_object *, json_object *, struct cmp_result *),
+		  const char *who, const char *expect, struct crafted *c)
+{
+	char err[256];
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->oracle = json_parse_strict(oracle_text, err, sizeof(err));
+	c->report = json_parse_strict(report_text, err, sizeof(err));
+	if (!c->oracle || !c->report) {
+		test_fail(t, "crafted JSON does not parse: %s", err);
+		return false;
+	}
+	mutate(c->oracle, c->report);
+	n = compare(c->oracle, c->report, &c->res);
+	for (size_t i = 0; i < c->res.mismatches.n; i++)
+		test_note(t, "mismatch: %s", c->res.mismatches.items[i]);
+	for (size_t i = 0; i < c->res.notes.n; i++)
+		test_note(t, "%s", c->res.notes.items[i]);
+	if (!expect && n)
+		test_fail(t, "%s: %d mismatches on a matching pair, first: %s",
+			  who, n, c->res.mismatches.items[0]);
+	else if (expect && !n)
+		test_fail(t, "%s: no mismatch, expected \"%s\"", who, expect);
+	else if (expect && !strstr(c->res.mismatches.items[0], expect))
+		test_fail(t, "%s: first mismatch \"%s\", expected \"%s\"",
+			  who, c->res.mismatches.items[0], expect);
+	return true;
+}
+
+void crafted_free(struct crafted *c)
+{
+	cmp_result_free(&c->res);
+	json_object_put(c->oracle);
+	json_object_put(c->report);
+}
+
 static void run_one(const struct selftest *st)
 {
-	struct cmp_result res = {0};
-	json_object *oracle, *report;
-	char err[256];
+	struct crafted c;
 	struct test t;
-	int n;
 
 	if (!test_begin(&t, "selftest/%s", st->name))
 		return;
-	oracle = json_parse_strict(base_oracle, err, sizeof(err));
-	report = json_parse_strict(base_report, err, sizeof(err));
-	if (!oracle || !report) {
-		test_fail(&t, "crafted JSON does not parse: %s", err);
-		goto out;
-	}
-	st->mutate(oracle, report);
-	n = compare_oracle_report(oracle, report, &res);
-	for (size_t i = 0; i < res.mismatches.n; i++)
-		test_note(&t, "mismatch: %s", res.mismatches.items[i]);
-	for (size_t i = 0; i < res.notes.n; i++)
-		test_note(&t, "%s", res.notes.items[i]);
-	if (!st->expect && n)
-		test_fail(&t, "comparer: %d mismatches on a matching pair, first: %s",
-			  n, res.mismatches.items[0]);
-	else if (st->expect && !n)
-		test_fail(&t, "comparer: no mismatch, expected \"%s\"", st->expect);
-	else if (st->expect && !strstr(res.mismatches.items[0], st->expect))
-		test_fail(&t, "comparer: first mismatch \"%s\", expected \"%s\"",
-			  res.mismatches.items[0], st->expect);
-	if (st->expect_note && !has_substr(&res.notes, st->expect_note))
+	if (crafted_pair(&t, base_oracle, base_report, st->mutate, compare_oracle_report,
+			 "comparer", st->expect, &c) &&
+	    st->expect_note && !has_substr(&c.res.notes, st->expect_note))
 		test_fail(&t, "comparer: no note containing \"%s\"", st->expect_note);
-out:
-	cmp_result_free(&res);
-	json_object_put(oracle);
-	json_object_put(report);
+	crafted_free(&c);
 	test_end(&t);
 }
 

@@ -101,39 +101,17 @@ static const struct check_selftest check_selftests[] = {
 
 static void run_one(const struct check_selftest *st)
 {
-	struct cmp_result res = {0};
-	json_object *oracle, *report;
-	char err[256];
+	struct crafted c;
 	struct test t;
-	int n;
 
 	if (!test_begin(&t, "selftest/%s", st->name))
 		return;
-	oracle = json_parse_strict(check_oracle, err, sizeof(err));
-	report = json_parse_strict(check_report, err, sizeof(err));
-	if (!oracle || !report) {
-		test_fail(&t, "crafted JSON does not parse: %s", err);
-		goto out;
-	}
-	st->mutate(oracle, report);
-	n = compare_check_report(oracle, report, &res);
-	for (size_t i = 0; i < res.mismatches.n; i++)
-		test_note(&t, "mismatch: %s", res.mismatches.items[i]);
-	if (!st->expect && n)
-		test_fail(&t, "check matcher: %d mismatches on a matching pair, first: %s",
-			  n, res.mismatches.items[0]);
-	else if (st->expect && !n)
-		test_fail(&t, "check matcher: no mismatch, expected \"%s\"", st->expect);
-	else if (st->expect && !strstr(res.mismatches.items[0], st->expect))
-		test_fail(&t, "check matcher: first mismatch \"%s\", expected \"%s\"",
-			  res.mismatches.items[0], st->expect);
 	/* The base oracle pinned twice and per IO: only exit 1 fits it. */
-	if (!st->expect && check_expected_exit(oracle) != 1)
-		test_fail(&t, "check_expected_exit: %d, expected 1", check_expected_exit(oracle));
-out:
-	cmp_result_free(&res);
-	json_object_put(oracle);
-	json_object_put(report);
+	if (crafted_pair(&t, check_oracle, check_report, st->mutate, compare_check_report,
+			 "check matcher", st->expect, &c) &&
+	    !st->expect && check_expected_exit(c.oracle) != 1)
+		test_fail(&t, "check_expected_exit: %d, expected 1", check_expected_exit(c.oracle));
+	crafted_free(&c);
 	test_end(&t);
 }
 

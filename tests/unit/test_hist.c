@@ -46,3 +46,27 @@ void test_hist_render(void)
 	ASSERT_EQ(json_object_get_uint64(v), 8191, "second bucket high");
 	json_object_put(doc);
 }
+
+/* Each histogram's "opcode" names the opcode kind its op holds. */
+void test_hist_opcodes(void)
+{
+	struct hist_report h[] = {
+		{ .kind = PS_HIST_REG_LAT, .op = PS_REG_BUFFERS },
+		{ .kind = PS_HIST_PIN_LAT, .op = PS_REG_BUFFERS2 },
+		{ .kind = PS_HIST_IO_LAT, .op = PS_OP_READ_FIXED },
+		{ .kind = PS_HIST_IMPORT_LAT, .op = PS_OP_WRITE_FIXED },
+		{ .kind = PS_HIST_IMPORT_LAT, .op = PS_OP_UNKNOWN },
+	};
+	static const char *const want[] = {
+		"REGISTER_BUFFERS", "REGISTER_BUFFERS2", "READ_FIXED", "WRITE_FIXED", "unknown",
+	};
+	struct report r = { .backend = "fentry", .hists = h, .nr_hists = 5 };
+	json_object *doc = render_hist_json(&r), *list, *v;
+
+	ASSERT_TRUE(json_object_object_get_ex(doc, "histograms", &list), "histograms key");
+	for (size_t i = 0; i < 5; i++) {
+		json_object_object_get_ex(json_object_array_get_idx(list, i), "opcode", &v);
+		ASSERT_STREQ(json_object_get_string(v), want[i], "opcode name by kind");
+	}
+	json_object_put(doc);
+}

@@ -7,6 +7,7 @@ int unit_failed;
 
 void test_hist_slots(void);
 void test_hist_render(void);
+void test_hist_opcodes(void);
 void test_fmt(void);
 void test_names(void);
 void test_stat_json(void);
@@ -19,6 +20,7 @@ void test_kallsyms(void);
 static const struct unit_test tests[] = {
 	{ "hist_slots", test_hist_slots },
 	{ "hist_render", test_hist_render },
+	{ "hist_opcodes", test_hist_opcodes },
 	{ "fmt", test_fmt },
 	{ "names", test_names },
 	{ "stat_json", test_stat_json },
