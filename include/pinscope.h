@@ -155,7 +155,8 @@ struct ps_io_stats {
 
 /*
  * Per CPU, a direct-mapped table in front of the io_stats hash: an array
- * lookup is inlined, a hash lookup is not (~15 ns of a ~30 ns completion).
+ * lookup is inlined, a hash lookup is not (it took ~25 of the ~32 ns the
+ * completion hook cost above an empty program).
  * A key owns its slot until another key maps there; then its counts move
  * to io_stats. Readers read io_stats first, then the table: a move between
  * the two reads shows up one read later, never twice.

@@ -223,8 +223,12 @@ static void *read_percpu_array(int fd, __u32 nkeys, size_t size, int ncpu)
 	__u32 *keys = calloc(nkeys, sizeof(*keys));
 	__u32 count = nkeys, out_batch;
 
-	if (vals && keys &&
-	    bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) &&
+	if (!vals || !keys) {
+		free(vals);
+		free(keys);
+		return NULL;
+	}
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) &&
 	    errno != ENOENT)
 		for (__u32 k = 0; k < nkeys; k++)
 			if (bpf_map_lookup_elem(fd, &k, vals + (size_t)k * ncpu * size))
@@ -233,7 +237,7 @@ static void *read_percpu_array(int fd, __u32 nkeys, size_t size, int ncpu)
 	return vals;
 }
 
-/* The per-CPU direct-mapped table in front of io_stats: after it, always. */
+/* The per-CPU direct-mapped table in front of io_stats: read after io_stats, always. */
 static int collect_io_cache(int fd, int ncpu, struct report *r)
 {
 	struct ps_io_cached *vals = read_percpu_array(fd, PS_IO_CACHE_SLOTS, sizeof(*vals), ncpu);
