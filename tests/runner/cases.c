@@ -111,13 +111,16 @@ out:
 
 /* ---- fio ---- */
 
-static void add_stat_args(struct argv_buf *a, const char *report)
+void add_pinscope_args(struct argv_buf *a, const char *subcommand, const char *report,
+		       const char *option)
 {
 	av_add(a, "%s", env.pinscope);
-	av_add(a, "stat");
+	av_add(a, "%s", subcommand);
 	av_add(a, "-j");
 	av_add(a, "-o");
 	av_add(a, "%s", report);
+	if (option)
+		av_add(a, "%s", option);
 	if (env.backend)
 		av_add(a, "--backend=%s", env.backend);
 	av_add(a, "--");
@@ -134,7 +137,7 @@ static void expect_command_ok(struct test *t, json_object *report,
 			  status, who);
 }
 
-static bool is_ring_of(json_object *ring, long long pid)
+bool is_ring_of(json_object *ring, long long pid)
 {
 	long long p;
 
@@ -320,61 +323,81 @@ bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios)
 	return true;
 }
 
+/*
+ * fio traced once under `pinscope check -j` (the stat report plus the
+ * verdict), judged twice: fio/NAME the counts, check/fio_NAME the verdict.
+ */
 static void run_fio(const char *name, bool fixedbufs)
 {
 	char fio[4096], dir[4096], report_path[4200], fio_out[4200], err[512];
+	char counts_name[64], verdict_name[64];
 	json_object *report = NULL;
 	struct id_set before = {0};
 	struct argv_buf a = {0};
 	struct proc p = {0};
 	long long total_ios = -1;
 	bool check_leak = false;
-	struct test t;
-	int ret;
+	struct test shared, t;
+	int ret, code;
 
-	if (!test_begin(&t, "fio/%s", name))
+	snprintf(counts_name, sizeof(counts_name), "fio/%s", name);
+	snprintf(verdict_name, sizeof(verdict_name), "check/fio_%s", name);
+	if (!test_wanted(counts_name) && !test_wanted(verdict_name))
 		return;
+	test_begin(&shared, "%s", counts_name);
 	if (!find_in_path("fio", fio, sizeof(fio))) {
-		test_skip(&t, "fio not found in PATH");
-		goto out;
+		test_skip(&shared, "fio not found in PATH");
+		goto judge;
 	}
-	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)) ||
-	    !odirect_works(&t, dir))
-		goto out;
+	if (!pinscope_ready(&shared) || test_mkdir(&shared, name, dir, sizeof(dir)) ||
+	    !odirect_works(&shared, dir))
+		goto judge;
 	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
 	snprintf(fio_out, sizeof(fio_out), "%s/fio.json", dir);
-	add_stat_args(&a, report_path);
+	add_pinscope_args(&a, "check", report_path, NULL);
 	add_fio_args(&a, fio, dir, fixedbufs, fio_out);
 
-	check_leak = ps_progs_snapshot(&t, &before);
+	check_leak = ps_progs_snapshot(&shared, &before);
 	ret = proc_run(&p, a.v, NULL);
 	if (ret) {
-		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
-		goto out;
+		test_fail(&shared, "cannot start pinscope: %s", strerror(-ret));
+		goto judge;
 	}
-	proc_log(&p, &t.log);
-	if (!expect_exit(&t, &p, "pinscope", 0))
-		goto leak;
-	if (!fio_total_ios(&t, fio_out, &total_ios))
-		goto leak;
-	report = json_load_file(report_path, err, sizeof(err));
-	if (!report) {
-		test_fail(&t, "report: %s", err);
-		goto leak;
-	}
-	expect_command_ok(&t, report, "fio");
-	check_fio(&t, report, total_ios, fixedbufs);
-	if (test_failed(&t))
-		log_json(&t, "report", report);
-leak:
+	proc_log(&p, &shared.log);
+	if (fio_total_ios(&shared, fio_out, &total_ios) &&
+	    !(report = json_load_file(report_path, err, sizeof(err))))
+		test_fail(&shared, "report: %s", err);
 	if (check_leak)
-		expect_no_new_ps_progs(&t, &before, 2000);
-out:
+		expect_no_new_ps_progs(&shared, &before, 2000);
+judge:
+	if (test_begin(&t, "%s", counts_name)) {
+		test_adopt(&t, &shared);
+		code = proc_exit_code(&p);
+		if (report && !test_failed(&t)) {
+			if (code != 0 && code != 1)
+				test_fail(&t, "pinscope check exited %d, expected a verdict (0 or 1)",
+					  code);
+			expect_command_ok(&t, report, "fio");
+			check_fio(&t, report, total_ios, fixedbufs);
+			if (test_failed(&t))
+				log_json(&t, "report", report);
+		}
+		test_end(&t);
+	}
+	if (test_begin(&t, "%s", verdict_name)) {
+		test_adopt(&t, &shared);
+		if (report && !test_failed(&t)) {
+			judge_fio_check(&t, &p, report, total_ios, fixedbufs);
+			if (test_failed(&t))
+				log_json(&t, "report", report);
+		}
+		test_end(&t);
+	}
+	sb_free(&shared.log);
 	json_object_put(report);
 	id_set_free(&before);
 	proc_free(&p);
 	av_free(&a);
-	test_end(&t);
 }
 
 void run_fio_tests(void)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * `pinscope check` beyond the workload cases (workload_runs.c judges those):
- * --registration-only, which must refuse to judge (exit 2), and fio with
- * and without --fixedbufs.
+ * --registration-only, which must refuse to judge (exit 2), and the verdict
+ * over fio with and without --fixedbufs (cases.c runs fio).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,20 +26,6 @@ static bool check_dirs(struct test *t, const char *leaf, char *dir, size_t dirle
 		return false;
 	}
 	return true;
-}
-
-static void add_check_args(struct argv_buf *a, const char *report, bool registration_only)
-{
-	av_add(a, "%s", env.pinscope);
-	av_add(a, "check");
-	av_add(a, "-j");
-	av_add(a, "-o");
-	av_add(a, "%s", report);
-	if (registration_only)
-		av_add(a, "--registration-only");
-	if (env.backend)
-		av_add(a, "--backend=%s", env.backend);
-	av_add(a, "--");
 }
 
 static void add_workload_args(struct argv_buf *a, const char *oracle, const char *data,
@@ -124,7 +110,7 @@ static void registration_only(void)
 		goto out;
 	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
 	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
-	add_check_args(&a, report_path, true);
+	add_pinscope_args(&a, "check", report_path, "--registration-only");
 	add_workload_args(&a, oracle_path, data, "read_fixed_direct");
 	ret = proc_run(&p, a.v, NULL);
 	if (ret) {
@@ -150,77 +136,26 @@ out:
 	test_end(&t);
 }
 
-static long long per_io_ios(json_object *report)
-{
-	json_object *arr = jpath(report, "per_io_pinning");
-	long long sum = 0, v;
-
-	for (size_t i = 0; json_object_is_type(arr, json_type_array) &&
-			   i < json_object_array_length(arr); i++)
-		if (jint(jpath(json_object_array_get_idx(arr, i), "ios"), &v))
-			sum += v;
-	return sum;
-}
-
 /*
- * fio as a peer workload: with --fixedbufs every IO uses pinned memory
- * (pass); without it every IO pins its page (fail, and the table counts
- * exactly fio's IOs).
+ * check over fio: with --fixedbufs every IO uses pinned memory (pass);
+ * without it every IO pins its page (fail, and the table counts exactly
+ * fio's IOs).
  */
-static void check_fio(const char *name, bool fixedbufs)
+void judge_fio_check(struct test *t, const struct proc *p, json_object *report,
+		     long long total_ios, bool fixedbufs)
 {
-	char fio[4096], dir[4096], report_path[4200], fio_out[4200];
-	json_object *report = NULL;
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	long long total_ios = -1, ios;
-	struct test t;
-	int ret;
+	long long ios = jsum(jpath(report, "per_io_pinning"), "ios");
 
-	if (!test_begin(&t, "check/%s", name))
-		return;
-	if (!find_in_path("fio", fio, sizeof(fio))) {
-		test_skip(&t, "fio not found in PATH");
-		goto out;
-	}
-	if (!pinscope_ready(&t) || test_mkdir(&t, name, dir, sizeof(dir)) ||
-	    !odirect_works(&t, dir))
-		goto out;
-	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
-	snprintf(fio_out, sizeof(fio_out), "%s/fio.json", dir);
-	add_check_args(&a, report_path, false);
-	add_fio_args(&a, fio, dir, fixedbufs, fio_out);
-	ret = proc_run(&p, a.v, NULL);
-	if (ret) {
-		test_fail(&t, "cannot start pinscope: %s", strerror(-ret));
-		goto out;
-	}
-	proc_log(&p, &t.log);
-	expect_exit(&t, &p, "pinscope check", fixedbufs ? 0 : 1);
-	if (!fio_total_ios(&t, fio_out, &total_ios))
-		goto out;
-	report = load_report(&t, report_path);
-	if (!report)
-		goto out;
-	check_document(&t, report, proc_exit_code(&p));
-	ios = per_io_ios(report);
+	expect_exit(t, p, "pinscope check", fixedbufs ? 0 : 1);
+	check_document(t, report, proc_exit_code(p));
 	if (ios != (fixedbufs ? 0 : total_ios))
-		test_fail(&t, "per_io_pinning ios summed: report %lld, expected %lld%s", ios,
+		test_fail(t, "per_io_pinning ios summed: report %lld, expected %lld%s", ios,
 			  fixedbufs ? 0 : total_ios, fixedbufs ? "" : " (fio total_ios)");
-	expect_empty(&t, report, "pinned_twice");
-	expect_empty(&t, report, "clone_violations");
-	if (test_failed(&t))
-		log_json(&t, "report", report);
-out:
-	json_object_put(report);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
+	expect_empty(t, report, "pinned_twice");
+	expect_empty(t, report, "clone_violations");
 }
 
 void run_check_tests(void)
 {
 	registration_only();
-	check_fio("fio_fixedbufs", true);
-	check_fio("fio_no_fixedbufs", false);
 }

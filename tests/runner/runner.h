@@ -9,9 +9,9 @@
  *   selftest.c   the comparer against crafted pairs (it must be able to fail)
  *   workload_runs.c  one traced run per workload case, judged as e2e/ (counts)
  *                and check/ (verdict); stat/ on a few cases
- *   cases.c      shared helpers and the fio tests
+ *   cases.c      shared helpers, and fio traced once: counts and verdict
  *   check_match.c  `pinscope check` verdict vs oracle
- *   check_tests.c  check --registration-only and check with fio
+ *   check_tests.c  check --registration-only, and the verdict over fio
  *   selftest_check.c  the check matcher against crafted pairs
  *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
  */
@@ -213,9 +213,17 @@ int compare_check_report(json_object *oracle, json_object *report,
  * when 2, and the command's own status 0.
  */
 void check_document(struct test *t, json_object *report, int exit_code);
+/* check's verdict over fio with or without --fixedbufs (total_ios: fio's own count). */
+void judge_fio_check(struct test *t, const struct proc *p, json_object *report,
+		     long long total_ios, bool fixedbufs);
 
 /* ---- cases.c: shared helpers ---- */
 
+/* pinscope SUBCOMMAND -j -o REPORT [OPTION] [--backend=…] --, a command to follow. */
+void add_pinscope_args(struct argv_buf *a, const char *subcommand, const char *report,
+		       const char *option);
+/* The report's ring belongs to process pid. */
+bool is_ring_of(json_object *ring, long long pid);
 /* Skips without the privileges to trace, fails without pinscope. */
 bool pinscope_ready(struct test *t);
 /* A JSON document into the test's log, one ring per line. */

@@ -75,14 +75,7 @@ static void traced_run(struct traced_run *r, const char *subcommand, const char 
 		test_fail(t, "mkdir %s: %s", data, strerror(errno));
 		goto out;
 	}
-	av_add(&a, "%s", env.pinscope);
-	av_add(&a, "%s", subcommand);
-	av_add(&a, "-j");
-	av_add(&a, "-o");
-	av_add(&a, "%s", report_path);
-	if (env.backend)
-		av_add(&a, "--backend=%s", env.backend);
-	av_add(&a, "--");
+	add_pinscope_args(&a, subcommand, report_path, NULL);
 	av_add(&a, "%s", env.workload);
 	av_add(&a, "-o");
 	av_add(&a, "%s", oracle_path);
@@ -118,15 +111,14 @@ static void odirect_negative_control(struct test *t, json_object *report,
 				     long long pid)
 {
 	json_object *rings = jpath(report, "rings");
-	long long ios = 0, p, v;
+	long long ios = 0, v;
 	size_t n = json_object_is_type(rings, json_type_array) ?
 		   json_object_array_length(rings) : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *ring = json_object_array_get_idx(rings, i);
 
-		if (jint(jpath(ring, "pid"), &p) && p == pid &&
-		    jint(jpath(ring, "pinned_io.ios"), &v))
+		if (is_ring_of(ring, pid) && jint(jpath(ring, "pinned_io.ios"), &v))
 			ios += v;
 	}
 	if (ios <= 0)
@@ -240,8 +232,7 @@ static void oracle_sums(json_object *oracle, const char *key, const char *field,
 static void judge_hist(struct test *t, const struct traced_run *r)
 {
 	json_object *ios = json_object_new_object(), *regs = json_object_new_object();
-	long long buffers = 0, v, got;
-	json_object *rings = jpath(r->oracle, "rings");
+	long long buffers = jsum(jpath(r->oracle, "rings"), "register.buffers"), v, got;
 
 	expect_exit(t, &r->p, "pinscope hist", 0);
 	oracle_sums(r->oracle, "fixed_io", "ops", ios);
@@ -258,10 +249,6 @@ static void judge_hist(struct test *t, const struct traced_run *r)
 			test_fail(t, "register_latency[%s].count: report %lld, oracle %lld", rop, got,
 				  (long long)json_object_get_int64(rn));
 	}
-	for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
-			   i < json_object_array_length(rings); i++)
-		if (jint(jpath(json_object_array_get_idx(rings, i), "register.buffers"), &v))
-			buffers += v;
 	got = hist_count(r->report, "buffer_size", "REGISTER_BUFFERS");
 	if (got != buffers)
 		test_fail(t, "buffer_size[REGISTER_BUFFERS].count: report %lld, oracle %lld",
