@@ -183,37 +183,29 @@ void huge_restore(long nr)
 	}
 }
 
-int huge_reserve(struct wctx *c, long nr)
+enum case_result huge_reserve(struct wctx *c, long nr)
 {
 	long before = huge_get_nr(), raise, avail;
 	int err;
 
-	if (before < 0) {
-		case_skip(c, "cannot read %s: %s", NR_HUGEPAGES_PATH,
-			  strerror((int)-before));
-		return -1;
-	}
+	if (before < 0)
+		return case_skip(c, "cannot read %s: %s", NR_HUGEPAGES_PATH,
+				 strerror((int)-before));
 	/* Free pages someone else reserved are theirs, not ours. */
 	avail = huge_available();
 	raise = nr > avail ? nr - avail : 0;
 	if (!raise)
-		return 0;
+		return CASE_OK;
 	err = huge_set_nr(before + raise);
-	if (err) {
-		case_skip(c, "cannot reserve %ld 2 MiB huge pages: write %s: %s",
-			  nr, NR_HUGEPAGES_PATH, strerror(-err));
-		return -1;
-	}
+	if (err)
+		return case_skip(c, "cannot reserve %ld 2 MiB huge pages: write %s: %s",
+				 nr, NR_HUGEPAGES_PATH, strerror(-err));
 	/* Restore even when the kernel only granted part of the request. */
-	if (!cleanup_hugepages(c, before)) {
-		case_fail(c, "too many resources in one case");
-		return -1;
-	}
+	if (!cleanup_hugepages(c, before))
+		return case_fail(c, "too many resources in one case");
 	avail = huge_available();
-	if (avail < nr) {
-		case_skip(c, "cannot reserve %ld 2 MiB huge pages: nr_hugepages %ld -> %ld gave %ld free",
-			  nr, before, huge_get_nr(), avail);
-		return -1;
-	}
-	return 0;
+	if (avail < nr)
+		return case_skip(c, "cannot reserve %ld 2 MiB huge pages: nr_hugepages %ld -> %ld gave %ld free",
+				 nr, before, huge_get_nr(), avail);
+	return CASE_OK;
 }

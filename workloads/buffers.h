@@ -36,10 +36,9 @@ bool buf_check(const void *addr, size_t len, unsigned int seed);
 
 /*
  * Raise vm.nr_hugepages by nr pages and restore it when the case ends.
- * 0 on success; otherwise the case is already marked skipped (the reason
- * says why) or failed.
+ * CASE_OK, or the case's result: skipped (the reason says why) or failed.
  */
-int huge_reserve(struct wctx *c, long nr);
+enum case_result huge_reserve(struct wctx *c, long nr);
 int huge_set_nr(long nr);
 /* Set it back and wait for pages the case pinned to be released. */
 void huge_restore(long nr);

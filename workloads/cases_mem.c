@@ -164,11 +164,11 @@ enum case_result case_no_mmap(struct wctx *c)
 
 enum case_result case_no_mmap_huge(struct wctx *c)
 {
+	enum case_result res;
 	char *huge;
 
-	if (huge_reserve(c, 1))
-		return c->o->status == ORACLE_SKIPPED ? CASE_SKIPPED
-						      : CASE_FAILED;
+	if ((res = huge_reserve(c, 1)) != CASE_OK)
+		return res;
 	huge = buf_map_huge(c, HUGE_2M);
 	if (!huge)
 		return CASE_FAILED;
@@ -182,18 +182,13 @@ enum case_result case_hugetlb_buffers(struct wctx *c)
 	struct iovec iov[4];
 	struct ws_io ios[4];
 	struct ws_ring *r;
-	char path[512], *huge;
+	char *huge;
 	int fd, ret;
 	enum case_result res;
 
-	if (huge_reserve(c, 4))
-		return c->o->status == ORACLE_SKIPPED ? CASE_SKIPPED
-						      : CASE_FAILED;
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if ((res = huge_reserve(c, 4)) != CASE_OK)
+		return res;
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	huge = buf_map_huge(c, map_len);
 	if (!huge)
@@ -244,18 +239,13 @@ enum case_result case_hugetlb_shared_folio(struct wctx *c)
 	struct iovec iov[4];
 	struct ws_io ios[4];
 	struct ws_ring *r;
-	char path[512], *huge;
+	char *huge;
 	int fd, ret;
 	enum case_result res;
 
-	if (huge_reserve(c, 2))
-		return c->o->status == ORACLE_SKIPPED ? CASE_SKIPPED
-						      : CASE_FAILED;
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if ((res = huge_reserve(c, 2)) != CASE_OK)
+		return res;
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	huge = buf_map_huge(c, 2 * HUGE_2M);
 	if (!huge)

@@ -142,16 +142,12 @@ enum case_result case_sub_range(struct wctx *c)
 	struct ws_io ios[4];
 	struct iovec iov;
 	struct ws_ring *r;
-	char path[512], *buf, *expect;
+	char *buf, *expect;
 	__u64 file_off = 0;
 	int fd, ret;
 	enum case_result res;
 
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	buf = buf_map(c, buf_len);
 	expect = malloc(buf_len);
@@ -321,16 +317,12 @@ enum case_result case_odirect_syscall_mix(struct wctx *c)
 	struct ws_io ios[4];
 	struct iovec iov;
 	struct ws_ring *r;
-	char path[512], *buf, *plain, *expect;
+	char *buf, *plain, *expect;
 	__u64 off = 0;
 	int fd, ret;
 	enum case_result res;
 
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	buf = buf_map(c, BUF_LEN);
 	plain = buf_map(c, BUF_LEN);

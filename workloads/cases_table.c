@@ -40,15 +40,11 @@ enum case_result case_unregister_reregister(struct wctx *c)
 	struct iovec iov[3];
 	struct ws_io ios[4];
 	struct ws_ring *r;
-	char path[512], *a, *b;
+	char *a, *b;
 	int fd, ret;
 	enum case_result res;
 
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	a = buf_map(c, 128 * KiB);
 	b = buf_map(c, 176 * KiB);
@@ -114,15 +110,11 @@ enum case_result case_buffers2_update(struct wctx *c)
 	struct iovec iov[4], new_iov[2];
 	struct ws_io ios[4];
 	struct ws_ring *r;
-	char path[512], *old, *neu;
+	char *old, *neu;
 	int fd, ret;
 	enum case_result res;
 
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	old = buf_map(c, 4 * 32 * KiB);
 	neu = buf_map(c, 64 * KiB);
@@ -176,15 +168,11 @@ enum case_result case_sparse(struct wctx *c)
 	struct iovec iov[2];
 	struct ws_io ios[3];
 	struct ws_ring *r;
-	char path[512], *buf, *copy;
+	char *buf, *copy;
 	int fd, ret;
 	enum case_result res;
 
-	r = ring_new(c, 8, 0);
-	if (!r)
-		return CASE_FAILED;
-	fd = data_file_open(c, O_DIRECT, path, sizeof(path));
-	if (fd < 0)
+	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
 	buf = buf_map(c, 112 * KiB);
 	copy = buf_map(c, 112 * KiB);

@@ -200,6 +200,17 @@ int ring_supports_op(struct ws_ring *r, int opcode)
 	return ok ? 1 : 0;
 }
 
+bool ring_and_direct_file(struct wctx *c, struct ws_ring **r, int *fd)
+{
+	char path[512];
+
+	*r = ring_new(c, 8, 0);
+	if (!*r)
+		return false;
+	*fd = data_file_open(c, O_DIRECT, path, sizeof(path));
+	return *fd >= 0;
+}
+
 int data_file_open(struct wctx *c, int flags, char *path_out, size_t path_len)
 {
 	int fd;

@@ -92,5 +92,10 @@ int ring_supports_op(struct ws_ring *r, int opcode);
 
 /* Open a new data file in the case's directory; removed when the case ends. */
 int data_file_open(struct wctx *c, int flags, char *path_out, size_t path_len);
+/*
+ * Most cases start so: a ring of 8 entries and a data file opened O_DIRECT.
+ * False when either fails (the case has failed, and says why).
+ */
+bool ring_and_direct_file(struct wctx *c, struct ws_ring **r, int *fd);
 
 #endif /* PINSCOPE_WORKLOAD_H */
