@@ -54,41 +54,68 @@ static __always_inline __u64 iter_user_pages(struct iov_iter *it)
 	return 0;
 }
 
-static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter *iter)
+/* io_uring's request when it issued this kiocb (a read/write request), else NULL. */
+static __always_inline struct io_kiocb *uring_req_of(struct kiocb *iocb)
 {
 	void *done = BPF_CORE_READ(iocb, ki_complete);
+
+	if (!done || ((__u64)done != io_complete_rw_addr &&
+		      (__u64)done != io_complete_rw_iopoll_addr))
+		return NULL;
+	/* the kiocb is the first member of the request's command data */
+	return (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
+}
+
+/*
+ * A request of a traced ring pinned p->pages itself; its completion counts
+ * it (count_pinned_io). A retried request overwrites its entry: it counts
+ * once.
+ */
+static __always_inline void record_pinned_req(struct io_kiocb *req, struct pinned_req *p)
+{
+	__u64 key = (__u64)req;
+
+	p->ring = ring_id(BPF_CORE_READ(req, ctx));
+	if (!p->ring)
+		return;
+	p->opcode = BPF_CORE_READ(req, opcode);
+	if (bpf_map_update_elem(&pinned_reqs, &key, p, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&pinned_reqs_pending, 1);
+	else
+		bpf_map_update_elem(&pinned_reqs, &key, p, BPF_EXIST);
+}
+
+/* O_DIRECT on user memory outside io_uring, per traced process. */
+static __always_inline void count_proc_dio(__u64 ios, __u64 pages)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ps_proc_stats *ps;
+
+	if (!tgid_traced())
+		return;
+	ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
+	if (!ps)
+		return;
+	__sync_fetch_and_add(&ps->dio_ios, ios);
+	__sync_fetch_and_add(&ps->dio_pages, pages);
+	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+}
+
+static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter *iter)
+{
 	__u64 pages = iter_user_pages(iter);
+	struct io_kiocb *req;
 
 	if (!pages)
 		return;	/* a registered buffer (bvec) or kernel memory */
-	if (done && ((__u64)done == io_complete_rw_addr ||
-		     (__u64)done == io_complete_rw_iopoll_addr)) {
-		/* the kiocb is the first member of the request's command data */
-		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
-		struct pinned_req p = { .ring = ring_id(BPF_CORE_READ(req, ctx)) };
-		__u64 key = (__u64)req;
+	req = uring_req_of(iocb);
+	if (req) {
+		struct pinned_req p = { .pages = pages };
 
-		if (!p.ring)
-			return;
-		p.opcode = BPF_CORE_READ(req, opcode);
-		p.pages = pages;
-		/* a retried request overwrites its entry: it counts once */
-		if (bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_NOEXIST) == 0)
-			__sync_fetch_and_add(&pinned_reqs_pending, 1);
-		else
-			bpf_map_update_elem(&pinned_reqs, &key, &p, BPF_EXIST);
+		record_pinned_req(req, &p);
 		return;
 	}
-	if (!tgid_traced())
-		return;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct ps_proc_stats *ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
-
-	if (!ps)
-		return;
-	__sync_fetch_and_add(&ps->dio_ios, 1);
-	__sync_fetch_and_add(&ps->dio_pages, pages);
-	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+	count_proc_dio(1, pages);
 }
 
 /*
@@ -130,9 +157,8 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 {
 	struct bvec_walk w = {};
 	struct iomap_dio *dio;
-	struct kiocb *iocb;
+	struct io_kiocb *req;
 	__u16 vcnt;
-	void *done;
 
 	if (!iomap_dio_end_io_addr ||
 	    (__u64)BPF_CORE_READ(bio, bi_end_io) != iomap_dio_end_io_addr)
@@ -145,41 +171,22 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 	bpf_loop(vcnt > 256 ? 256 : vcnt, bvec_seg_pages, &w, 0);	/* BIO_MAX_VECS */
 	if (!w.pages)
 		return;
-	iocb = BPF_CORE_READ(dio, iocb);
-	done = BPF_CORE_READ(iocb, ki_complete);
-	if (done && ((__u64)done == io_complete_rw_addr ||
-		     (__u64)done == io_complete_rw_iopoll_addr)) {
-		struct io_kiocb *req = (void *)iocb - bpf_core_field_offset(struct io_kiocb, cmd);
+	req = uring_req_of(BPF_CORE_READ(dio, iocb));
+	if (req) {
 		__u64 key = (__u64)req;
 		struct pinned_req *p = bpf_map_lookup_elem(&pinned_reqs, &key);
 		struct pinned_req np = { .pages = w.pages, .dio = (__u64)dio };
 
-		if (p && p->dio == (__u64)dio) {
+		/* a later bio of the same dio adds its pages; another dio is a retry */
+		if (p && p->dio == (__u64)dio)
 			__sync_fetch_and_add(&p->pages, w.pages);
-			return;
-		}
-		np.ring = ring_id(BPF_CORE_READ(req, ctx));
-		if (!np.ring)
-			return;
-		np.opcode = BPF_CORE_READ(req, opcode);
-		/* another dio of the same request is a retry: it counts once */
-		if (bpf_map_update_elem(&pinned_reqs, &key, &np, BPF_NOEXIST) == 0)
-			__sync_fetch_and_add(&pinned_reqs_pending, 1);
 		else
-			bpf_map_update_elem(&pinned_reqs, &key, &np, BPF_EXIST);
+			record_pinned_req(req, &np);
 		return;
 	}
-	if (!tgid_traced())
-		return;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct ps_proc_stats *ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
-
-	if (!ps)
-		return;
-	if (BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size))
-		__sync_fetch_and_add(&ps->dio_ios, 1);
-	__sync_fetch_and_add(&ps->dio_pages, w.pages);
-	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+	/* the first bio of a dio is the one whose size equals the dio's so far */
+	count_proc_dio(BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size),
+		       w.pages);
 }
 
 #endif /* PS_PINNING_BPF_H */
