@@ -39,10 +39,10 @@ done
 LOAD_CPU=1 TRACER_CPU=0
 taskset -cp $TRACER_CPU $$ > /dev/null || { echo "bench: cannot pin to CPU $TRACER_CPU" >&2; exit 2; }
 if [ "$mode" = full ]; then
-    rounds=11 secs=1.5 stats_rounds=3 reg_reps=3 direct_rounds=5 startup_runs=10
+    rounds=16 seg_secs=1 sys_rounds=6 secs=1.5 stats_rounds=3 reg_reps=3 direct_rounds=5 startup_runs=10
     file_mib=256 clone_counts=1,16,64,256,900,1024,4096,16384
 else
-    rounds=1 secs=0.3 stats_rounds=1 reg_reps=1 direct_rounds=1 startup_runs=1
+    rounds=1 seg_secs=0.2 sys_rounds=1 secs=0.3 stats_rounds=1 reg_reps=1 direct_rounds=1 startup_runs=1
     file_mib=16 clone_counts=1,16
 fi
 
@@ -54,7 +54,7 @@ raw=$results/raw.jsonl
 logs=$results/logs
 : > "$raw"
 tmp=$(mktemp -d "${PINSCOPE_TMPDIR:-/var/tmp}/pinscope-bench.XXXXXX") || exit 2
-errors=0 tracer_pid=""
+errors=0 tracer_pid="" load_pid=""
 declare -A hp_saved=() hp_set=() hp_added=()
 
 # ---- leave nothing behind ----------------------------------------------------
@@ -81,6 +81,7 @@ hp_restore() {
 
 cleanup() {
     stop_tracer >/dev/null 2>&1
+    [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null && wait "$load_pid"
     hp_restore
     rm -rf "$tmp"
 }
@@ -180,13 +181,66 @@ tracer_result() {
     if [ -s "$file" ]; then tr '\n' ' ' < "$file"; else echo null; fi
 }
 
+# ---- 1. overhead of tracing a busy ring; 2. BPF cost per event --------------
+
+# 1: one load process runs throughout (tools/bench/oneload.c says why);
+# each tracer's segment sits between two untraced ones, and the tracers'
+# order rotates every round. Segments are labelled COND.ROUND.
+segment() {
+    echo "begin $1" >&3
+    sleep "$seg_secs"
+    echo end >&3
+    sleep 0.06      # the load reads commands every 20 ms: let it see "end" first
+}
+
+# one_load SECTION ROUNDS ONELOAD_ARGS -- CONDS...: one line per tracer run,
+# then the load's windows as {"section":"SECTION_load",...}.
+one_load() {
+    local section=$1 nr=$2 args=() conds r i n cond log res trc
+    shift 2
+    while [ "$1" != -- ]; do args+=("$1"); shift; done
+    shift
+    conds=("$@") n=$#
+    rm -f "$tmp/ctl" && mkfifo "$tmp/ctl" || { fail "mkfifo $tmp/ctl"; return 1; }
+    "$bin/oneload" -c $LOAD_CPU $rt_flag -C "$tmp/ctl" "${args[@]}" \
+        > "$logs/$section.load.json" 2> "$logs/$section.load.err" &
+    load_pid=$!
+    exec 3<> "$tmp/ctl"
+    segment warm        # caches and page tables settle; the report drops it
+    for ((r = 1; r <= nr; r++)); do
+        for ((i = 0; i < n; i++)); do
+            cond=${conds[$(((i + r - 1) % n))]}
+            log=$logs/$section-$cond-$r
+            segment "none.$r"
+            start_tracer "$cond" "$log" || continue
+            [ "$cond" = bpftrace ] && sleep 0.2     # see section_startup
+            segment "$cond.$r"
+            stop_tracer; trc=$?
+            [ $trc -ne 0 ] && fail "$cond exited $trc (see $log.err)"
+            printf '{"section":"%s","cond":"%s","round":%d,"tracer_exit":%d,"tracer":%s}\n' \
+                "$section" "$cond" "$r" $trc "$(tracer_result "$cond" "$log")" >> "$raw"
+        done
+        echo "bench: $section round $r/$nr done" >&2
+    done
+    segment "none.$nr"
+    echo quit >&3
+    exec 3>&-
+    wait "$load_pid"; res=$?
+    load_pid=""
+    if [ $res -ne 0 ] || [ ! -s "$logs/$section.load.json" ]; then
+        fail "$section load: exit $res: $(tail -n 1 "$logs/$section.load.err")"
+        return 1
+    fi
+    printf '{"section":"%s_load","load":%s}\n' "$section" "$(cat "$logs/$section.load.json")" >> "$raw"
+}
+
+# 2: separate runs of the iops load, each under one tracer.
 # run_under COND LOG IOPS_ARGS...: one load run under one tracer; sets run_json.
 run_under() {
     local cond=$1 log=$2 load lrc trc
     shift 2
     run_json=""
     start_tracer "$cond" "$log" || return 1
-    [ "$cond" = bpftrace ] && sleep 0.2
     load=$("$bin/iops" -c $LOAD_CPU $rt_flag "$@" 2> "$log.load.err"); lrc=$?
     stop_tracer; trc=$?
     if [ $lrc -ne 0 ] || [ -z "$load" ]; then
@@ -197,9 +251,7 @@ run_under() {
     run_json="\"tracer_exit\":$trc,\"load\":$load,\"tracer\":$(tracer_result "$cond" "$log")"
 }
 
-# ---- 1. overhead of tracing a busy ring; 2. BPF cost per event --------------
-
-# Conditions are interleaved and their order rotates every round, so drift
+# Conditions interleaved and their order rotated every round, so drift
 # (other tenants, thermal, page cache) spreads over all of them.
 interleave() {
     local section=$1 nr=$2; shift 2
@@ -412,8 +464,8 @@ machine() {
         "$(json_escape "$(bpftrace --version 2>/dev/null || echo missing)")" \
         "$(dpkg-query -W -f='${Version}' liburing-dev 2>/dev/null)" \
         "$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)"
-    printf '"load_cpu":%d,"tracer_cpu":%d,"rounds":%d,"seconds":%s,"loadavg_start":"%s",' \
-        $LOAD_CPU $TRACER_CPU $rounds "$secs" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '"load_cpu":%d,"tracer_cpu":%d,"rounds":%d,"segment_s":%s,"seconds":%s,"loadavg_start":"%s",' \
+        $LOAD_CPU $TRACER_CPU $rounds "$seg_secs" "$secs" "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf '"busy_pct_start":%d}\n' "$(cpu_busy_pct)"
 }
 
@@ -442,7 +494,9 @@ stage_load() {
 # One discarded run: the first measured round should not pay for cold caches.
 "$bin/iops" -c $LOAD_CPU $rt_flag -f "$tmp/data" -s "$secs" > /dev/null 2>&1
 stage_load overhead
-interleave overhead $rounds none floor regonly stat trace hist bpftrace
+one_load overhead $rounds -f "$tmp/data" -- floor regonly stat trace hist bpftrace
+stage_load syscalls
+one_load syscalls $sys_rounds -S -- regonly
 stage_load bpf_stats
 interleave bpf_stats $stats_rounds floor floor+stats stat+stats hist+stats
 stage_load register

@@ -263,7 +263,7 @@ static void print_stage_load(struct report *r, FILE *out)
 static void print_header(struct report *r, FILE *out)
 {
 	json_object *m[1], *d[1];
-	char b[32], b2[32], b3[32], b4[32];
+	char b[32], b2[32], b3[32], b4[32], b5[32];
 
 	if (!recs_of(r, "machine", m, 1)) {
 		harness_error(r, "no machine record");
@@ -277,10 +277,12 @@ static void print_header(struct report *r, FILE *out)
 	fprintf(out, "| memory | %s GiB |\n", fmt(b, sizeof(b), "%.0f", num(m[0], "mem_gib")));
 	fprintf(out, "| peer | %s; liburing %s |\n", str(m[0], "bpftrace"), str(m[0], "liburing"));
 	fprintf(out, "| pinscope | %s |\n", str(m[0], "pinscope_commit"));
-	fprintf(out, "| run | `%s`: load on CPU %s, tracers on CPU %s; rounds × seconds: %s × %s |\n",
+	fprintf(out, "| run | `%s`: load on CPU %s, tracers on CPU %s; overhead: %s rounds of %s s "
+		"segments; other loads: %s s |\n",
 		str(m[0], "mode"), fmt(b, sizeof(b), "%.0f", num(m[0], "load_cpu")),
 		fmt(b2, sizeof(b2), "%.0f", num(m[0], "tracer_cpu")),
 		fmt(b3, sizeof(b3), "%.0f", num(m[0], "rounds")),
+		fmt(b5, sizeof(b5), "%g", num(m[0], "segment_s")),
 		fmt(b4, sizeof(b4), "%g", num(m[0], "seconds")));
 	fprintf(out, "| other load | %s %% of all CPUs busy before the run (load average %s)",
 		fmt(b, sizeof(b), "%.0f", num(m[0], "busy_pct_start")), str(m[0], "loadavg_start"));
