@@ -20,18 +20,13 @@
  * begin; sends end and gives the load a window or two to read it before
  * it stops the tracer.
  *
- * usage: oneload (-f FILE | -S) -C FIFO [-W MS] [-s MAX_SEC] [-w SEC] [-q DEPTH]
- *                [-c CPU] [-R]
- *   -S  instead of IO, DEPTH getppid() calls per batch: what a tracer adds
- *       to every system call (syscall tracepoints put all of them on the
- *       slow path), which the IO load pays once per DEPTH IOs
- * Prints one JSON object: per segment its label, IOs (or calls), seconds,
- * CPU seconds and each window's CPU ns per IO.
+ * usage: oneload -f FILE -C FIFO [-W MS] [-s MAX_SEC] [-w SEC] [-q DEPTH] [-c CPU] [-R]
+ * Prints one JSON object: per segment its label, IOs, seconds, CPU seconds
+ * and each window's CPU ns per IO.
  * Exit: 0 ran until quit, 1 an IO failed or MAX_SEC passed first, 2 usage
  * or setup error.
  */
 #include <getopt.h>
-#include <sys/syscall.h>
 #include "load.h"
 
 #define MAX_SEGMENTS	1024
@@ -59,18 +54,6 @@ static uint64_t cpu_now_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int syscall_batch(unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		syscall(SYS_getppid);
-	return 0;
-}
-
-static int batch(struct load *l, bool syscalls)
-{
-	return syscalls ? syscall_batch(l->depth) : load_batch(l);
 }
 
 /* Applies one command line; returns 1 on quit, -1 on a bad command. */
@@ -118,11 +101,10 @@ static int read_commands(int fd, struct windows *w, char *buf, size_t *len, size
 }
 
 static void print_result(const struct windows *w, const struct load *l, unsigned int window_ms,
-			 bool rt, bool syscalls)
+			 bool rt)
 {
-	printf("{\"pid\":%d,\"ring_fd\":%d,\"mode\":\"%s\",\"depth\":%u,\"bs\":%d,"
-	       "\"window_ms\":%u,\"sched\":\"%s\",\"segments\":[", getpid(),
-	       syscalls ? -1 : l->ring.ring_fd, syscalls ? "syscall" : "io", l->depth, BS,
+	printf("{\"pid\":%d,\"ring_fd\":%d,\"depth\":%u,\"bs\":%d,\"window_ms\":%u,"
+	       "\"sched\":\"%s\",\"segments\":[", getpid(), l->ring.ring_fd, l->depth, BS,
 	       window_ms, rt ? "fifo" : "other");
 	for (size_t i = 0; i < w->nr_seg; i++) {
 		const struct segment *s = &w->seg[i];
@@ -148,12 +130,11 @@ int main(int argc, char **argv)
 	char cmd[256];
 	size_t cmd_len = 0;
 	int opt, cpu = -1, fd, rc = 1;
-	bool rt = false, syscalls = false;
+	bool rt = false;
 
-	while ((opt = getopt(argc, argv, "f:SC:W:s:w:q:c:R")) != -1) {
+	while ((opt = getopt(argc, argv, "f:C:W:s:w:q:c:R")) != -1) {
 		switch (opt) {
 		case 'f': path = optarg; break;
-		case 'S': syscalls = true; break;
 		case 'C': fifo = optarg; break;
 		case 'W': window_ms = atoi(optarg); break;
 		case 's': max_seconds = atof(optarg); break;
@@ -164,9 +145,9 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (!path == !syscalls || !fifo || !window_ms || max_seconds <= 0 || warmup < 0 || !l.depth ||
+	if (!path || !fifo || !window_ms || max_seconds <= 0 || warmup < 0 || !l.depth ||
 	    l.depth > MAX_DEPTH) {
-		fprintf(stderr, "usage: oneload (-f FILE | -S) -C FIFO [-W MS] [-s MAX_SEC] [-w SEC] "
+		fprintf(stderr, "usage: oneload -f FILE -C FIFO [-W MS] [-s MAX_SEC] [-w SEC] "
 			"[-q 1..%d] [-c CPU] [-R]\n", MAX_DEPTH);
 		return 2;
 	}
@@ -178,8 +159,7 @@ int main(int argc, char **argv)
 	}
 	w.cap = (size_t)(max_seconds * 1000 / window_ms) + 2;
 	w.cpu_ns_per_io = calloc(w.cap, sizeof(*w.cpu_ns_per_io));
-	if (!w.cpu_ns_per_io || load_place("oneload", cpu, rt) ||
-	    (!syscalls && load_setup(&l, path, false))) {
+	if (!w.cpu_ns_per_io || load_place("oneload", cpu, rt) || load_setup(&l, path, false)) {
 		free(w.cpu_ns_per_io);
 		close(fd);
 		return 2;
@@ -187,7 +167,7 @@ int main(int argc, char **argv)
 
 	deadline = bench_now_ns() + (uint64_t)(warmup * 1e9);
 	while (bench_now_ns() < deadline)
-		if (batch(&l, syscalls))
+		if (load_batch(&l))
 			goto out;
 	t0 = bench_now_ns();
 	c0 = cpu_now_ns();
@@ -197,7 +177,7 @@ int main(int argc, char **argv)
 		uint64_t now, c;
 		int q;
 
-		if (batch(&l, syscalls))
+		if (load_batch(&l))
 			goto out;
 		wios += l.depth;
 		if ((now = bench_now_ns()) < next)
@@ -225,10 +205,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	print_result(&w, &l, window_ms, rt, syscalls);
+	print_result(&w, &l, window_ms, rt);
 out:
-	if (!syscalls)
-		load_close(&l);
+	load_close(&l);
 	free(w.cpu_ns_per_io);
 	close(fd);
 	return rc;
