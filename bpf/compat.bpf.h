@@ -13,6 +13,16 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+/*
+ * A system call's function, for fentry and kprobes: the arch's wrapper that
+ * takes the caller's saved registers (x86-64 and arm64 since 4.17).
+ */
+#if defined(__TARGET_ARCH_arm64)
+#define PS_SYSCALL_FN(name)	__arm64_sys_##name
+#else
+#define PS_SYSCALL_FN(name)	__x64_sys_##name
+#endif
+
 #define PS_E2BIG	7	/* errno values are not in vmlinux.h */
 #define PS_PAGE_SHIFT	12
 #define PS_PAGE_SIZE	(1ULL << PS_PAGE_SHIFT)

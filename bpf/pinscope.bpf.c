@@ -156,18 +156,23 @@ static __always_inline void emit_lifetime(__u32 type, __u32 ring, __u32 pid)
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("tracepoint/syscalls/sys_enter_close")
-int ps_close(struct trace_event_raw_sys_enter *tp)
+static __always_inline void close_enter(int fd)
 {
 	__u64 key;
 	__u32 *ring;
 
 	if (!tgid_traced())
-		return 0;
-	key = (__u64)ps_fd_ring_ctx((int)tp->args[0], false);
+		return;
+	key = (__u64)ps_fd_ring_ctx(fd, false);
 	ring = key ? bpf_map_lookup_elem(&ring_ids, &key) : NULL;
 	if (ring)
 		emit_lifetime(PS_EV_RING_CLOSE, *ring, bpf_get_current_pid_tgid() >> 32);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int ps_close(struct trace_event_raw_sys_enter *tp)
+{
+	close_enter((int)tp->args[0]);
 	return 0;
 }
 
@@ -223,18 +228,22 @@ static __always_inline __u64 kp_arg(struct pt_regs *ctx, __u32 n)
 	}
 }
 
+/* func is expanded first, so it may be PS_SYSCALL_FN(...) */
+#define PS_STR(x)	#x
+#define PS_XSTR(x)	PS_STR(x)
+
 /* body may use ARG(n); entry programs of both flavours */
 #define ENTRY_HOOK(name, func, body)						\
-	SEC("fentry/" #func) int name##_fe(__u64 *ctx)				\
+	SEC("fentry/" PS_XSTR(func)) int name##_fe(__u64 *ctx)			\
 	{ body(fe_arg, ctx); return 0; }					\
-	SEC("kprobe/" #func) int name##_kp(struct pt_regs *ctx)		\
+	SEC("kprobe/" PS_XSTR(func)) int name##_kp(struct pt_regs *ctx)	\
 	{ body(kp_arg, ctx); return 0; }
 
 /* body gets the return value; exit programs of both flavours */
 #define EXIT_HOOK(name, func, body)						\
-	SEC("fexit/" #func) int name##_fx(__u64 *ctx)				\
+	SEC("fexit/" PS_XSTR(func)) int name##_fx(__u64 *ctx)			\
 	{ __u64 ret = 0; bpf_get_func_ret(ctx, &ret); body(ret); return 0; }	\
-	SEC("kretprobe/" #func) int name##_kr(struct pt_regs *ctx)		\
+	SEC("kretprobe/" PS_XSTR(func)) int name##_kr(struct pt_regs *ctx)	\
 	{ body(PT_REGS_RC(ctx)); return 0; }
 
 #define NO_ARGS(get, c)			regfn_enter()
@@ -274,6 +283,33 @@ ENTRY_HOOK(ps_imp_vec, io_import_reg_vec, IMPORT_VEC_ENTER)
 EXIT_HOOK(ps_imp_vec, io_import_reg_vec, import_exit)
 ENTRY_HOOK(ps_imp_imu, io_import_fixed, IMPORT_IMU_ENTER)
 EXIT_HOOK(ps_imp_imu, io_import_fixed, import_exit)
+
+/*
+ * System calls. Their tracepoints work everywhere, but enabling any syscall
+ * tracepoint sends every system call of the machine down the tracing slow
+ * path (~120 ns each on our VM). Where fentry or kprobes work, user space
+ * loads these instead: hooks on the syscall functions, whose argument 0 is
+ * the caller's saved registers.
+ */
+#define SYS_ARG(get, c, n)	PT_REGS_PARM##n##_CORE_SYSCALL((struct pt_regs *)get(c, 0))
+#define SYS_REG_ENTER(get, c)	handle_register_enter((int)SYS_ARG(get, c, 1),		\
+						      (__u32)SYS_ARG(get, c, 2),		\
+						      (void *)SYS_ARG(get, c, 3),		\
+						      (__u32)SYS_ARG(get, c, 4))
+#define SYS_REG_EXIT(ret)	handle_register_exit((long)(ret))
+#define SYS_CLOSE_ENTER(get, c)	close_enter((int)SYS_ARG(get, c, 1))
+#define SYS_ENTER_ENTER(get, c)	enter_enter((int)SYS_ARG(get, c, 1), (__u32)SYS_ARG(get, c, 4))
+#define SYS_ENTER_EXIT(ret)	enter_exit()
+#define SYS_SETUP_ENTER(get, c)	setup_enter()
+#define SYS_SETUP_EXIT(ret)	setup_exit()
+
+ENTRY_HOOK(ps_sreg, PS_SYSCALL_FN(io_uring_register), SYS_REG_ENTER)
+EXIT_HOOK(ps_sreg, PS_SYSCALL_FN(io_uring_register), SYS_REG_EXIT)
+ENTRY_HOOK(ps_sclose, PS_SYSCALL_FN(close), SYS_CLOSE_ENTER)
+ENTRY_HOOK(ps_senter, PS_SYSCALL_FN(io_uring_enter), SYS_ENTER_ENTER)
+EXIT_HOOK(ps_senter, PS_SYSCALL_FN(io_uring_enter), SYS_ENTER_EXIT)
+ENTRY_HOOK(ps_ssetup, PS_SYSCALL_FN(io_uring_setup), SYS_SETUP_ENTER)
+EXIT_HOOK(ps_ssetup, PS_SYSCALL_FN(io_uring_setup), SYS_SETUP_EXIT)
 
 /* Before 6.13 imports are attributed through the io_uring_enter in progress */
 SEC("tracepoint/syscalls/sys_enter_io_uring_enter")

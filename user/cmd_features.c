@@ -138,13 +138,14 @@ int cmd_features(struct env *env)
 			" / io_uring_register):\n");
 		print_results(out, bk, BK_COUNT);
 		fprintf(out, "backend chosen: %s\n", chosen_backend(bk));
-		fprintf(out, "\nhooks inside io_uring (tracepoints measure the rest):\n");
-		fprintf(out, "  %-15s %-26s %-3s %-4s %-10s %s\n", "measure", "function", "btf",
+		fprintf(out, "\nhooks on kernel functions: inside io_uring, and system calls (without the "
+			     "syscall tracepoints' slow path); tracepoints measure the rest:\n");
+		fprintf(out, "  %-15s %-27s %-3s %-4s %-10s %s\n", "measure", "function", "btf",
 			"ksym", "flavour", "why");
 		for (size_t i = 0; i < nhooks; i++) {
 			const char *fl = hook_choice(&hooks[i], bk, why, sizeof(why));
 
-			fprintf(out, "  %-15s %-26s %-3s %-4s %-10s %s\n", hooks[i].measure,
+			fprintf(out, "  %-15s %-27s %-3s %-4s %-10s %s\n", hooks[i].measure,
 				hooks[i].func, hooks[i].in_btf ? "yes" : "no",
 				hooks[i].in_kallsyms ? "yes" : "no", fl, why);
 		}

@@ -11,16 +11,40 @@
 #define PROG(name) offsetof(struct pinscope_bpf, progs.name)
 #define NONE ((size_t)-1)
 
-/* One row per hook: its function and its four programs (entry may be NONE). */
+/* The arch's syscall function prefix (bpf/compat.bpf.h: PS_SYSCALL_FN). */
+#if defined(__aarch64__)
+#define SYSCALL_PREFIX "__arm64_sys_"
+#else
+#define SYSCALL_PREFIX "__x64_sys_"
+#endif
+
+/*
+ * One row per hook: its function and its four programs (entry may be NONE).
+ * A syscall row stands in for syscall tracepoint programs (tp_entry,
+ * tp_exit): used only where those are wanted, and then instead of them.
+ */
 static struct hook_row {
 	struct internal_hook h;
 	size_t fe_entry, fe_exit, kp_entry, kp_exit;
 	bool per_io;		/* runs for every IO: off in --registration-only */
+	size_t tp_entry, tp_exit;
 } rows[] = {
 #define ROW(m, fn, name, per_io) \
-	{ { .measure = m, .func = #fn }, PROG(name##_fe), PROG(name##_fx), PROG(name##_kp), PROG(name##_kr), per_io }
+	{ { .measure = m, .func = #fn }, PROG(name##_fe), PROG(name##_fx), PROG(name##_kp), \
+	  PROG(name##_kr), per_io, NONE, NONE }
 #define EXIT_ROW(m, fn, name, per_io) \
-	{ { .measure = m, .func = #fn }, NONE, PROG(name##_fx), NONE, PROG(name##_kr), per_io }
+	{ { .measure = m, .func = #fn }, NONE, PROG(name##_fx), NONE, PROG(name##_kr), per_io, \
+	  NONE, NONE }
+#define SYSCALL_ROW(m, sc, name, tp_enter, tp_exit) \
+	{ { .measure = m, .func = SYSCALL_PREFIX #sc }, PROG(name##_fe), PROG(name##_fx), \
+	  PROG(name##_kp), PROG(name##_kr), false, PROG(tp_enter), PROG(tp_exit) }
+#define SYSCALL_ENTRY_ROW(m, sc, name, tp_enter) \
+	{ { .measure = m, .func = SYSCALL_PREFIX #sc }, PROG(name##_fe), NONE, \
+	  PROG(name##_kp), NONE, false, PROG(tp_enter), NONE }
+	SYSCALL_ROW("register", io_uring_register, ps_sreg, ps_reg_enter, ps_reg_exit),
+	SYSCALL_ENTRY_ROW("ring_lifetime", close, ps_sclose, ps_close),
+	SYSCALL_ROW("import_ring", io_uring_enter, ps_senter, ps_enter_enter, ps_enter_exit),
+	SYSCALL_ROW("setup", io_uring_setup, ps_ssetup, ps_setup_enter, ps_setup_exit),
 	ROW("register_fn", io_sqe_buffers_register, ps_rf_reg, false),
 	ROW("register_fn", io_register_clone_buffers, ps_rf_clone, false),
 	ROW("register_fn", io_sqe_buffers_unregister, ps_rf_unreg, false),
@@ -136,6 +160,43 @@ size_t internals_probe(const struct kernel_info *ki, struct internal_hook **tabl
 	return NR_ROWS;
 }
 
+static bool is_syscall_row(const struct hook_row *r)
+{
+	return r->tp_entry != NONE;
+}
+
+/*
+ * A syscall row replaces its tracepoint programs where they are wanted (by
+ * now their autoload says so) and the flavour reaches the function.
+ */
+static void choose_syscall_rows(struct pinscope_bpf *s, enum flavour f)
+{
+	for (size_t i = 0; i < NR_ROWS; i++) {
+		struct hook_row *r = &rows[i];
+
+		if (!is_syscall_row(r))
+			continue;
+		struct bpf_program *tp_in = prog_at(s, r->tp_entry), *tp_out = prog_at(s, r->tp_exit);
+		bool present = f == FLAVOUR_FENTRY ? r->h.in_btf : r->h.in_kallsyms;
+		bool on = f != FLAVOUR_NONE && present && bpf_program__autoload(tp_in);
+		size_t offs[4] = { r->fe_entry, r->fe_exit, r->kp_entry, r->kp_exit };
+
+		r->h.chosen = on;
+		for (int k = 0; k < 4; k++) {
+			struct bpf_program *p = prog_at(s, offs[k]);
+			bool mine = k < 2 ? f == FLAVOUR_FENTRY : f == FLAVOUR_KPROBE;
+
+			if (p)
+				bpf_program__set_autoload(p, on && mine);
+		}
+		if (on) {
+			bpf_program__set_autoload(tp_in, false);
+			if (tp_out)
+				bpf_program__set_autoload(tp_out, false);
+		}
+	}
+}
+
 int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum flavour f,
 		     bool registration_only)
 {
@@ -149,6 +210,8 @@ int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum 
 		bool on = f != FLAVOUR_NONE && present && r->h.applies &&
 			  !(registration_only && r->per_io);
 
+		if (is_syscall_row(r))
+			continue;	/* below, once the tracepoints wanted are known */
 		r->h.chosen = on;
 		enabled += on;
 		for (int k = 0; k < 4; k++) {
@@ -177,5 +240,6 @@ int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum 
 	bpf_program__set_autoload(s->progs.ps_enter_exit, imu_import);
 	bpf_program__set_autoload(s->progs.ps_setup_enter, enabled > 0);
 	bpf_program__set_autoload(s->progs.ps_setup_exit, enabled > 0);
+	choose_syscall_rows(s, f);
 	return enabled;
 }

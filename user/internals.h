@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Hooks inside io_uring (registration functions, pinning, memlock charges,
- * the per-IO buffer lookup): which kernel function each one needs and which
- * flavour (fentry/fexit or kprobe/kretprobe) can reach it on this kernel.
+ * Hooks on kernel functions: inside io_uring (registration functions,
+ * pinning, memlock charges, the per-IO buffer lookup) and the system calls
+ * pinscope watches, which otherwise need syscall tracepoints. Which function
+ * each one needs and which flavour (fentry/fexit or kprobe/kretprobe) can
+ * reach it on this kernel.
  */
 #ifndef PS_INTERNALS_H
 #define PS_INTERNALS_H

@@ -62,6 +62,10 @@ static const struct { const char *prefix, *measure; } internals_measures[] = {
 	{ "ps_pup",       "io_pin" },
 	{ "ps_charge",    "charge" },
 	{ "ps_imp_",      "import" },
+	{ "ps_sreg_",     "register" },
+	{ "ps_sclose_",   "ring_lifetime" },
+	{ "ps_senter_",   "import_ring" },
+	{ "ps_ssetup_",   "setup" },
 };
 
 static void set_err(char *err, size_t len, const char *fmt, const char *what, int e)

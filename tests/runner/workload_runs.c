@@ -290,6 +290,28 @@ static void judge_hist(struct test *t, const struct traced_run *r)
 	json_object_put(regs);
 }
 
+/*
+ * Where fentry or kprobes work, system calls are hooked on their functions:
+ * an enabled syscall tracepoint would put every system call of the machine
+ * on the tracing slow path, so none may be among the report's hooks.
+ */
+static void judge_syscall_hooks(struct test *t, const struct traced_run *r)
+{
+	json_object *name = jpath(r->report, "backend.name"), *hooks = jpath(r->report, "backend.hooks");
+
+	if (!name || !strcmp(json_object_get_string(name), "tracepoint") || !hooks)
+		return;
+	json_object_object_foreach(hooks, measure, list) {
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			const char *attach = json_object_get_string(json_object_array_get_idx(list, i));
+
+			if (!strncmp(attach, "tracepoint/syscalls/", 20))
+				test_fail(t, "%s is hooked by %s on the %s backend", measure, attach,
+					  json_object_get_string(name));
+		}
+	}
+}
+
 enum judgement { COUNTS_OF_STAT, COUNTS_OF_CHECK, VERDICT, HISTOGRAMS };
 
 /* One test over the shared run: its outcome first, then the judgement. */
@@ -307,6 +329,8 @@ static void judge(const struct traced_run *r, const char *name, enum judgement j
 			judge_hist(&t, r);
 		else
 			judge_counts(&t, r, j == COUNTS_OF_CHECK);
+		if (j == COUNTS_OF_STAT)
+			judge_syscall_hooks(&t, r);
 		if (test_failed(&t)) {
 			log_json(&t, "oracle", r->oracle);
 			log_json(&t, "report", r->report);
