@@ -202,7 +202,7 @@ one_load() {
     shift
     conds=("$@") n=$#
     rm -f "$tmp/ctl" && mkfifo "$tmp/ctl" || { fail "mkfifo $tmp/ctl"; return 1; }
-    "$bin/oneload" -c $LOAD_CPU $rt_flag -C "$tmp/ctl" "${args[@]}" \
+    "$bin/oneload" -c $LOAD_CPU $rt_flag -C "$tmp/ctl" -s 1800 "${args[@]}" \
         > "$logs/$section.load.json" 2> "$logs/$section.load.err" &
     load_pid=$!
     exec 3<> "$tmp/ctl"
