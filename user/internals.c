@@ -160,6 +160,36 @@ size_t internals_probe(const struct kernel_info *ki, struct internal_hook **tabl
 	return NR_ROWS;
 }
 
+/* A row's program k: fentry, fexit, kprobe, kretprobe (NULL where none). */
+static struct bpf_program *row_prog(struct pinscope_bpf *s, const struct hook_row *r, int k)
+{
+	size_t offs[4] = { r->fe_entry, r->fe_exit, r->kp_entry, r->kp_exit };
+
+	return prog_at(s, offs[k]);
+}
+
+/* Loads a row's programs of flavour f when on, none of them otherwise. */
+static void row_autoload(struct pinscope_bpf *s, const struct hook_row *r, enum flavour f,
+			 bool on)
+{
+	for (int k = 0; k < 4; k++) {
+		struct bpf_program *p = row_prog(s, r, k);
+		bool mine = k < 2 ? f == FLAVOUR_FENTRY : f == FLAVOUR_KPROBE;
+
+		if (p)
+			bpf_program__set_autoload(p, on && mine);
+	}
+}
+
+const char *internals_measure(struct pinscope_bpf *s, const struct bpf_program *p)
+{
+	for (size_t i = 0; i < NR_ROWS; i++)
+		for (int k = 0; k < 4; k++)
+			if (row_prog(s, &rows[i], k) == p)
+				return rows[i].h.measure;
+	return NULL;
+}
+
 static bool is_syscall_row(const struct hook_row *r)
 {
 	return r->tp_entry != NONE;
@@ -179,16 +209,9 @@ static void choose_syscall_rows(struct pinscope_bpf *s, enum flavour f)
 		struct bpf_program *tp_in = prog_at(s, r->tp_entry), *tp_out = prog_at(s, r->tp_exit);
 		bool present = f == FLAVOUR_FENTRY ? r->h.in_btf : r->h.in_kallsyms;
 		bool on = f != FLAVOUR_NONE && present && bpf_program__autoload(tp_in);
-		size_t offs[4] = { r->fe_entry, r->fe_exit, r->kp_entry, r->kp_exit };
 
 		r->h.chosen = on;
-		for (int k = 0; k < 4; k++) {
-			struct bpf_program *p = prog_at(s, offs[k]);
-			bool mine = k < 2 ? f == FLAVOUR_FENTRY : f == FLAVOUR_KPROBE;
-
-			if (p)
-				bpf_program__set_autoload(p, on && mine);
-		}
+		row_autoload(s, r, f, on);
 		if (on) {
 			bpf_program__set_autoload(tp_in, false);
 			if (tp_out)
@@ -214,14 +237,7 @@ int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum 
 			continue;	/* below, once the tracepoints wanted are known */
 		r->h.chosen = on;
 		enabled += on;
-		for (int k = 0; k < 4; k++) {
-			size_t offs[4] = { r->fe_entry, r->fe_exit, r->kp_entry, r->kp_exit };
-			struct bpf_program *p = prog_at(s, offs[k]);
-			bool mine = k < 2 ? f == FLAVOUR_FENTRY : f == FLAVOUR_KPROBE;
-
-			if (p)
-				bpf_program__set_autoload(p, on && mine);
-		}
+		row_autoload(s, r, f, on);
 	}
 	/*
 	 * Buffers are known by owner and slot where the import hook sees no

@@ -14,6 +14,7 @@
 #include "kernel_info.h"
 
 struct pinscope_bpf;
+struct bpf_program;
 
 enum flavour { FLAVOUR_FENTRY, FLAVOUR_KPROBE, FLAVOUR_NONE };
 
@@ -36,5 +37,7 @@ size_t internals_probe(const struct kernel_info *ki, struct internal_hook **tabl
  */
 int internals_choose(struct pinscope_bpf *s, const struct kernel_info *ki, enum flavour f,
 		     bool registration_only);
+/* What an internals program measures ("pin", "import", …), NULL for any other. */
+const char *internals_measure(struct pinscope_bpf *s, const struct bpf_program *p);
 
 #endif

@@ -54,20 +54,6 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_enter_exit",   "import_ring" },
 };
 
-/* Internals programs are named ps_<hook>_{fe,fx,kp,kr}: measure by prefix. */
-static const struct { const char *prefix, *measure; } internals_measures[] = {
-	{ "ps_rf_",       "register_fn" },
-	{ "ps_bufreg_",   "register_buffer" },
-	{ "ps_pin_",      "pin" },
-	{ "ps_pup",       "io_pin" },
-	{ "ps_charge",    "charge" },
-	{ "ps_imp_",      "import" },
-	{ "ps_sreg_",     "register" },
-	{ "ps_sclose_",   "ring_lifetime" },
-	{ "ps_senter_",   "import_ring" },
-	{ "ps_ssetup_",   "setup" },
-};
-
 static void set_err(char *err, size_t len, const char *fmt, const char *what, int e)
 {
 	snprintf(err, len, fmt, what, strerror(e));
@@ -143,10 +129,8 @@ static void record_hooks(struct tracer *t)
 		for (size_t i = 0; i < sizeof(prog_measures) / sizeof(prog_measures[0]); i++)
 			if (!strcmp(prog_measures[i].prog, name))
 				measure = prog_measures[i].measure;
-		for (size_t i = 0; i < sizeof(internals_measures) / sizeof(internals_measures[0]); i++)
-			if (!strncmp(internals_measures[i].prefix, name,
-				     strlen(internals_measures[i].prefix)))
-				measure = internals_measures[i].measure;
+		if (!measure)
+			measure = internals_measure(t->skel, prog);
 		if (!measure)
 			continue;
 		t->hooks[t->nr_hooks].measure = measure;
