@@ -79,6 +79,14 @@ struct ring_report {
 	size_t nr_pinned_ops;
 	struct import_report *imports;	/* by index, ascending */
 	size_t nr_imports;
+	/*
+	 * The registered-buffer table as last seen (at start-up for a ring
+	 * found then, at each harvest while it lives), whoever registered it;
+	 * reg[] counts only the calls made while tracing.
+	 */
+	struct ps_table_sum registered;
+	bool registered_known;	/* false: no snapshot of the table was taken */
+	bool gone;		/* the kernel freed the ring before the report */
 };
 
 /* Which internals measurements this run has (else JSON says null). */
