@@ -165,6 +165,20 @@ static __always_inline __u64 ps_imu_acct_pages(struct io_mapped_ubuf *imu)
 	return 0;
 }
 
+/*
+ * Tables holding this buffer: a clone takes a reference (6.12+, refcount_t
+ * or int, 4 bytes either way); before clones existed, always one.
+ */
+static __always_inline __u32 ps_imu_refs(struct io_mapped_ubuf *imu)
+{
+	__u32 refs = 1;
+
+	if (bpf_core_field_exists(imu->refs))
+		bpf_probe_read_kernel(&refs, sizeof(refs),
+				      (void *)imu + bpf_core_field_offset(imu->refs));
+	return refs;
+}
+
 static __always_inline __u32 ps_ctx_setup_flags(void *ctx)
 {
 	struct io_ring_ctx *c = ctx;

@@ -54,12 +54,15 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PS_MAX_RINGS);
+	__uint(max_entries, 2 * PS_MAX_RINGS);	/* room for dropped rings' id 0 too */
 	__type(key, __u64);
 	__type(value, __u32);
 } ring_ids SEC(".maps");
 
-/* Ring id -> what we know of the ring; kept after the ring is gone. */
+/*
+ * Ring id -> what we know of the ring; user space harvests and deletes a
+ * ring's entries here and in every table keyed by ring once it is gone.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */

@@ -15,6 +15,7 @@
 #include "io.bpf.h"
 #include "pinning.bpf.h"
 #include "internals.bpf.h"
+#include "looks.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -179,10 +180,16 @@ int ps_close(struct trace_event_raw_sys_enter *tp)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ps_exit, struct task_struct *p)
 {
-	__u32 pid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = BPF_CORE_READ(p, tgid);
 
-	if (pid == tgid && tgid_traced())
+	/* the tracepoint fires after signal->live dropped: 0 for the last thread */
+	if (BPF_CORE_READ(p, signal, live.counter) || !tgid_traced())
+		return 0;
+	if (emit_buffers)
 		emit_lifetime(PS_EV_PROC_EXIT, 0, tgid);
+	/* a traced process leaves the table when it ends, so the table never fills */
+	if (filter_tgid)
+		bpf_map_delete_elem(&traced, &tgid);
 	return 0;
 }
 
@@ -198,7 +205,8 @@ int BPF_PROG(ps_fork, struct task_struct *parent, struct task_struct *child)
 	/* threads (io-wq, SQPOLL included) share the tgid already traced */
 	if (!filter_tgid || ptgid == ctgid || !bpf_map_lookup_elem(&traced, &ptgid))
 		return 0;
-	bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	if (bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY))
+		count(PS_CNT_PIDS_DROPPED);	/* once: the child is never traced */
 	return 0;
 }
 

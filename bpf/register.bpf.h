@@ -170,6 +170,8 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 		return;
 	if (track_imu_owner || emit_buffers)
 		w.ring = ring_id(ctx);
+	w.pid = bpf_get_current_pid_tgid() >> 32;
+	w.emit = emit_buffers && w.ring;
 	switch (call->opcode) {
 	case PS_REG_BUFFERS:
 	case PS_REG_BUFFERS2:

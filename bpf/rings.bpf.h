@@ -8,44 +8,78 @@
 
 #include "maps.bpf.h"
 
+/* struct ps_ring is too big for the BPF stack beside the IO path's frames */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ps_ring);
+} ring_scratch SEC(".maps");
+
+/*
+ * A ring the tables have no room for is remembered with id 0, so that its
+ * later events neither retry the insert nor count the drop again.
+ */
+static __always_inline void ring_dropped(__u64 key)
+{
+	__u32 none = 0;
+
+	count(PS_CNT_RINGS_DROPPED);
+	bpf_map_update_elem(&ring_ids, &key, &none, BPF_ANY);
+}
+
+/*
+ * A new id for ctx's ring. owner: the task whose process holds the ring
+ * (a look runs in pinscope's own context); NULL: the current task.
+ */
 static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 update_flags,
-				      __u32 sq_entries, __u32 cq_entries)
+				      __u32 sq_entries, __u32 cq_entries,
+				      struct task_struct *owner)
 {
 	__u64 key = (__u64)ctx;
-	struct ps_ring r = {};
+	__u32 zero = 0, id;
+	struct ps_ring *r = bpf_map_lookup_elem(&ring_scratch, &zero);
 
-	r.id = __sync_fetch_and_add(&next_ring_id, 1) + 1;
+	if (!r)
+		return 0;
+	id = __sync_fetch_and_add(&next_ring_id, 1) + 1;
 	__sync_fetch_and_add(&ring_gen, 1);
-	if (bpf_map_update_elem(&ring_ids, &key, &r.id, update_flags)) {
+	if (bpf_map_update_elem(&ring_ids, &key, &id, update_flags)) {
 		/* NOEXIST lost a race: another CPU adopted the ring first */
-		__u32 *id = bpf_map_lookup_elem(&ring_ids, &key);
+		__u32 *idp = bpf_map_lookup_elem(&ring_ids, &key);
 
-		return id ? *id : 0;
+		return idp ? *idp : 0;
 	}
-	r.pid = bpf_get_current_pid_tgid() >> 32;
-	r.fd = fd;
-	r.origin = origin;
-	r.setup_flags = ps_ctx_setup_flags(ctx);
-	r.region_pages = ps_ctx_region_pages(ctx);
-	r.region_huge = ps_ctx_region_huge(ctx);
-	r.sq_entries = sq_entries;
-	r.cq_entries = cq_entries;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->fd = fd;
+	r->origin = origin;
+	r->setup_flags = ps_ctx_setup_flags(ctx);
+	r->region_pages = ps_ctx_region_pages(ctx);
+	r->region_huge = ps_ctx_region_huge(ctx);
+	r->sq_entries = sq_entries;
+	r->cq_entries = cq_entries;
 	if (origin == PS_RING_CREATED) {
 		/* io_uring_create fires inside io_uring_setup: its pins (internals) */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 		struct tstate *ts = bpf_map_lookup_elem(&tstates, &tid);
 
 		if (ts && ts->in_setup)
-			r.setup_pinned_pages = ts->setup_pinned;
+			r->setup_pinned_pages = ts->setup_pinned;
 	}
-	r.created_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(r.comm, sizeof(r.comm));
-	if (bpf_map_update_elem(&rings, &r.id, &r, BPF_NOEXIST)) {
-		count(PS_CNT_RINGS_DROPPED);
-		bpf_map_delete_elem(&ring_ids, &key);
+	r->created_ns = bpf_ktime_get_ns();
+	if (owner) {
+		r->pid = BPF_CORE_READ(owner, tgid);
+		BPF_CORE_READ_STR_INTO(&r->comm, owner, group_leader, comm);
+	} else {
+		r->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(r->comm, sizeof(r->comm));
+	}
+	if (bpf_map_update_elem(&rings, &id, r, BPF_NOEXIST)) {
+		ring_dropped(key);
 		return 0;
 	}
-	return r.id;
+	return id;
 }
 
 /* The id of ctx's ring (0: not traced); a ring first met after its creation is adopted. */
@@ -58,10 +92,10 @@ static __always_inline __u32 ring_id(void *ctx)
 		return 0;
 	id = bpf_map_lookup_elem(&ring_ids, &key);
 	if (id)
-		return *id;
+		return *id;	/* 0: a ring the tables had no room for */
 	if (!tgid_traced())
 		return 0;
-	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST, 0, 0);
+	return ring_new(ctx, -1, PS_RING_FOUND, BPF_NOEXIST, 0, 0, NULL);
 }
 
 /* The hot path's ring_id(): a per-CPU one-entry cache in front of the hash. */
@@ -97,7 +131,7 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 		return;
 	}
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
-	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries);
+	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries, NULL);
 	if (!id || !emit_events)
 		return;
 	r = bpf_map_lookup_elem(&rings, &id);

@@ -15,13 +15,16 @@ struct walk_ctx {
 	__u32 src_first;
 	__u32 hist_op;
 	__u32 ring;		/* set when imu owners are tracked */
+	__u32 pid;		/* the ring's process, for buffer records */
 	bool hist;
+	bool emit;		/* buffer records for check */
+	bool look;		/* a look at the whole table, not a call's slots */
 	struct ps_table_sum sum;
 };
 
 /* check: one compact record per filled slot, for ranges pinned twice */
-static __always_inline void emit_buffer(__u32 ring, __u32 slot, __u64 addr, __u64 len,
-					__u32 opcode, bool shared)
+static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64 addr,
+					__u64 len, __u32 opcode, bool shared)
 {
 	struct ps_buf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -31,7 +34,7 @@ static __always_inline void emit_buffer(__u32 ring, __u32 slot, __u64 addr, __u6
 	}
 	e->type = PS_EV_BUFFER;
 	e->ring = ring;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->pid = pid;
 	e->slot = slot;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->addr = addr;
@@ -64,16 +67,21 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 	/*
 	 * A clone shares the source's io_mapped_ubuf instead of pinning anew;
 	 * the pages it accounts were charged once, by the source's registration.
+	 * A look sees the table as it is: a buffer held by several tables is
+	 * shared, and its charge shows in each.
 	 */
-	shared = w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu;
+	if (w->look)
+		shared = ps_imu_refs(imu) > 1;
+	else
+		shared = w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu;
 	if (shared)
 		w->sum.shared++;
-	else
+	if (!shared || w->look)
 		w->sum.acct_pages += ps_imu_acct_pages(imu);
 	if (w->hist)
 		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
-	if (emit_buffers && w->ring)
-		emit_buffer(w->ring, w->first + i, ubuf, len, w->hist_op, shared);
+	if (w->emit)
+		emit_buffer(w->ring, w->pid, w->first + i, ubuf, len, w->hist_op, shared);
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };

@@ -14,7 +14,11 @@
 
 #define PS_COMM_LEN		16
 #define PS_MAX_RINGS		16384
-#define PS_MAX_TRACED_TGIDS	4096
+/*
+ * Traced processes leave the table when they exit; the size only bounds a
+ * burst of processes alive at once.
+ */
+#define PS_MAX_TRACED_TGIDS	65536
 #define PS_MAX_IO_KEYS		(64 * 1024)
 #define PS_HIST_SLOTS		48	/* log2 buckets: 2^47 ns is ~39 hours */
 #define PS_BUF_INDEX_NONE	0xffff
@@ -43,23 +47,7 @@
 /* Where a ring's numbers came from: seen at creation, or found later. */
 enum ps_ring_origin {
 	PS_RING_CREATED = 1,	/* io_uring_create fired while tracing */
-	PS_RING_FOUND = 2,	/* first seen at a register call or an IO */
-};
-
-struct ps_ring {
-	__u32 id;		/* pinscope's ring id: 1, 2, 3 … in order seen */
-	__u32 pid;		/* tgid of the creator (or first user seen) */
-	__s32 fd;		/* ring fd in pid, -1 when not known */
-	__u32 setup_flags;
-	__u32 sq_entries;
-	__u32 cq_entries;
-	__u32 origin;		/* enum ps_ring_origin */
-	__u32 region_pages;	/* ring memory pages (regions, 6.13+) */
-	__u64 setup_pinned_pages;	/* internals: io_pin_pages during setup (NO_MMAP) */
-	__u32 region_huge;	/* ring memory starts on a huge (compound) page */
-	__u32 pad;
-	__u64 created_ns;
-	char comm[PS_COMM_LEN];
+	PS_RING_FOUND = 2,	/* existed before: found by a look or at its first use */
 };
 
 /*
@@ -77,6 +65,27 @@ struct ps_table_sum {
 	__u64 acct_pages;	/* pages charged to locked memory (imu->acct_pages) */
 	__u64 shared;		/* buffers whose mapping is shared with another ring */
 };
+
+struct ps_ring {
+	__u32 id;		/* pinscope's ring id: 1, 2, 3 … in order seen */
+	__u32 pid;		/* tgid of the creator (or first user seen) */
+	__s32 fd;		/* ring fd in pid, -1 when not known */
+	__u32 setup_flags;
+	__u32 sq_entries;
+	__u32 cq_entries;
+	__u32 origin;		/* enum ps_ring_origin */
+	__u32 region_pages;	/* ring memory pages (regions, 6.13+) */
+	__u64 setup_pinned_pages;	/* internals: io_pin_pages during setup (NO_MMAP) */
+	__u32 region_huge;	/* ring memory starts on a huge (compound) page */
+	__u32 seen_gen;		/* the last look (iterator pass) that saw the ring alive */
+	__u64 created_ns;
+	char comm[PS_COMM_LEN];
+	/* the registered-buffer table as the last look saw it */
+	struct ps_table_sum registered;
+	__u32 registered_known;	/* a look has walked the table */
+	__u32 pad;
+};
+
 
 /*
  * Why a registration may fail, read at its entry: the numbers behind
@@ -233,9 +242,10 @@ struct ps_hist {
 /* Global counters, index into the counters array map. */
 enum ps_counter {
 	PS_CNT_LOST_EVENTS = 0,	/* ring buffer full */
-	PS_CNT_RINGS_DROPPED,	/* ring table full */
+	PS_CNT_RINGS_DROPPED,	/* ring table full: rings not traced (once per ring) */
 	PS_CNT_IO_KEYS_DROPPED,	/* io_stats table full */
 	PS_CNT_IO_LAT_UNMATCHED, /* hist: a fixed-buffer completion with no submit time */
+	PS_CNT_PIDS_DROPPED,	/* traced-process table full: children not traced */
 	PS_CNT_MAX,
 };
 

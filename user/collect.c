@@ -43,32 +43,10 @@ static void collect_rings(int fd, struct report *r)
 	FOR_EACH_ENTRY(fd, key, &ring, {
 		struct ring_report *rr = PUSH(r->rings, r->nr_rings);
 		rr->info = ring;
+		rr->registered = ring.registered;
+		rr->registered_known = ring.registered_known;
 	});
 	qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_ring_id);
-}
-
-static void sum_add(struct ps_table_sum *d, const struct ps_table_sum *s)
-{
-	d->slots += s->slots;
-	d->buffers += s->buffers;
-	d->bytes += s->bytes;
-	d->pages += s->pages;
-	d->bvecs += s->bvecs;
-	d->huge_buffers += s->huge_buffers;
-	d->acct_pages += s->acct_pages;
-	d->shared += s->shared;
-}
-
-static void inside_add(struct ps_inside *d, const struct ps_inside *s)
-{
-	d->fn_ns += s->fn_ns;
-	d->pinned_pages += s->pinned_pages;
-	d->pin_ns += s->pin_ns;
-	d->charged_pages += s->charged_pages;
-	d->charge_ns += s->charge_ns;
-	d->charge_failures += s->charge_failures;
-	d->bufs_tried += s->bufs_tried;
-	d->bufs_failed += s->bufs_failed;
 }
 
 static void add_opcode_calls(struct reg_report *g, uint32_t opcode, uint64_t calls)
@@ -101,7 +79,7 @@ static void collect_reg(int fd, struct report *r)
 		g->calls += st.calls;
 		g->failures += st.failures;
 		g->lat_total_ns += st.lat_total_ns;
-		sum_add(&g->sum, &st.sum);
+		table_sum_add(&g->sum, &st.sum);
 		inside_add(&g->inside, &st.inside);
 		add_opcode_calls(g, key.opcode, st.calls);
 		if (key.opcode == PS_REG_CLONE_BUFFERS && st.calls > st.failures) {

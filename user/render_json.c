@@ -88,6 +88,21 @@ static json_object *reg_json(const struct report *r, const struct reg_report *g,
 	return o;
 }
 
+/* A table as a look saw it (the ring's "registered"). */
+static json_object *table_json(const struct report *r, const struct ps_table_sum *t)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "slots", t->slots);
+	add_u64(o, "buffers", t->buffers);
+	add_u64(o, "bytes", t->bytes);
+	add_u64(o, "pages", t->pages);
+	add_u64(o, "huge_buffers", t->huge_buffers);
+	json_object_object_add(o, "acct_pages", r->acct_pages_known ? U64(t->acct_pages) : NULL);
+	add_u64(o, "shared", t->shared);
+	return o;
+}
+
 static json_object *ring_json(const struct report *r, const struct ring_report *ring)
 {
 	json_object *o = json_object_new_object();
@@ -107,6 +122,13 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 	add_u64(o, "cq_entries", ring->info.cq_entries);
 	json_object_object_add(o, "seen_at_creation",
 			       json_object_new_boolean(ring->info.origin == PS_RING_CREATED));
+	json_object_object_add(o, "origin", json_object_new_string(
+		ring->info.origin == PS_RING_CREATED ? "created" : "found"));
+	json_object_object_add(o, "gone", json_object_new_boolean(ring->gone));
+	if (ring->folded)
+		add_u64(o, "folded_rings", ring->folded);
+	json_object_object_add(o, "registered", ring->registered_known ?
+			       table_json(r, &ring->registered) : NULL);
 	add_u64(o, "ring_mem_pages", ring->info.region_pages);
 	json_object_object_add(o, "ring_mem_huge", json_object_new_boolean(ring->info.region_huge));
 	for (int k = 0; k < REG_KINDS; k++)
@@ -204,6 +226,9 @@ json_object *render_header_json(const struct report *r)
 	add_u64(o, "lost_events", r->counters[PS_CNT_LOST_EVENTS]);
 	add_u64(o, "rings_dropped", r->counters[PS_CNT_RINGS_DROPPED]);
 	add_u64(o, "io_keys_dropped", r->counters[PS_CNT_IO_KEYS_DROPPED]);
+	add_u64(o, "pids_dropped", r->counters[PS_CNT_PIDS_DROPPED]);
+	json_object_object_add(o, "rings_found_by", r->rings_source ?
+			       json_object_new_string(r->rings_source) : NULL);
 	if (r->nr_progs) {
 		json_object *progs = json_object_new_array();
 
@@ -223,12 +248,55 @@ json_object *render_header_json(const struct report *r)
 	return o;
 }
 
+/* Exact over the whole session, whatever was folded or harvested. */
+static json_object *totals_json(const struct report *r)
+{
+	const struct totals *t = &r->totals;
+	json_object *o = json_object_new_object();
+	json_object *fixed = json_object_new_object();
+	json_object *pinned = json_object_new_object();
+	char buf[64];
+
+	add_u64(o, "rings", t->rings);
+	add_u64(o, "rings_gone", t->rings_gone);
+	add_u64(o, "processes_exited", r->procs_exited);
+	for (int k = 0; k < REG_KINDS; k++) {
+		json_object *g = json_object_new_object();
+
+		add_u64(g, "calls", t->reg[k].calls);
+		add_u64(g, "errors", t->reg[k].failures);
+		add_u64(g, "buffers", t->reg[k].sum.buffers);
+		add_u64(g, "bytes", t->reg[k].sum.bytes);
+		add_u64(g, "pages", t->reg[k].sum.pages);
+		json_object_object_add(o, reg_kind_name(k), g);
+	}
+	add_u64(o, "errors", t->reg_errors);
+	for (size_t i = 0; i < t->nr_io_ops; i++) {
+		json_object *e = json_object_new_object();
+
+		add_u64(e, "ops", t->io_ops[i].ops);
+		add_u64(e, "bytes", t->io_ops[i].bytes);
+		json_object_object_add(fixed, sqe_opcode_name(t->io_ops[i].opcode, buf, sizeof(buf)),
+				       e);
+	}
+	json_object_object_add(o, "fixed_io", r->measures.fixed_io ? fixed : NULL);
+	if (!r->measures.fixed_io)
+		json_object_put(fixed);
+	add_u64(pinned, "ios", t->pinned.ios);
+	add_u64(pinned, "pages", t->pinned.pages);
+	json_object_object_add(o, "pinned_io", r->measures.pinned_io ? pinned : NULL);
+	if (!r->measures.pinned_io)
+		json_object_put(pinned);
+	return o;
+}
+
 json_object *render_stat_json(const struct report *r)
 {
 	json_object *o = render_header_json(r);
 	json_object *rings = json_object_new_array();
 	json_object *procs = json_object_new_array();
 
+	json_object_object_add(o, "totals", totals_json(r));
 	for (size_t i = 0; i < r->nr_rings; i++)
 		json_object_array_add(rings, ring_json(r, &r->rings[i]));
 	json_object_object_add(o, "rings", rings);

@@ -87,6 +87,12 @@ struct ring_report {
 	struct ps_table_sum registered;
 	bool registered_known;	/* false: no snapshot of the table was taken */
 	bool gone;		/* the kernel freed the ring before the report */
+	/*
+	 * 0: one ring. Else the number of gone rings of process info.pid that
+	 * this entry sums (info.id is 0): what stays of rings beyond the
+	 * number a session keeps one by one.
+	 */
+	uint64_t folded;
 };
 
 /* Which internals measurements this run has (else JSON says null). */
@@ -103,6 +109,19 @@ struct proc_report {
 struct hist_report {
 	uint32_t kind, op;
 	uint64_t slots[PS_HIST_SLOTS];
+};
+
+/*
+ * Exact over everything the session saw, gone rings and exited processes
+ * included, however the rings are listed.
+ */
+struct totals {
+	uint64_t rings, rings_gone;
+	struct reg_report reg[REG_KINDS];	/* no per-errno/opcode lists */
+	uint64_t reg_errors;
+	struct io_op_report *io_ops;	/* by opcode */
+	size_t nr_io_ops;
+	struct ps_pin_stats pinned;
 };
 
 struct report {
@@ -129,9 +148,22 @@ struct report {
 	size_t nr_failures;
 	struct prog_stat progs[16];	/* --bpf-stats */
 	size_t nr_progs;
+	struct totals totals;
+	const char *rings_source;	/* how existing rings are found: "bpf_iter", "fdinfo" */
+	uint64_t procs_exited;		/* processes harvested after exiting */
 };
 
+
 enum reg_kind reg_kind_of(uint32_t opcode);
+void table_sum_add(struct ps_table_sum *d, const struct ps_table_sum *s);
+void inside_add(struct ps_inside *d, const struct ps_inside *s);
+void reg_report_add(struct reg_report *d, const struct reg_report *s);
+void ring_report_add(struct ring_report *d, const struct ring_report *s);
+void ring_report_copy(struct ring_report *d, const struct ring_report *s);
+void ring_report_free(struct ring_report *ring);
+void proc_stats_add(struct ps_proc_stats *d, const struct ps_proc_stats *s);
+/* Fills r->totals from r's rings (folded entries included). */
+void report_totals(struct report *r);
 const char *reg_kind_name(enum reg_kind kind);
 struct ring_report *report_ring(const struct report *r, uint32_t id);
 void report_free(struct report *r);

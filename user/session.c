@@ -119,6 +119,13 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		ps_error("cannot add the target to the traced set: %s", strerror(errno));
 		return PS_EXIT_FAIL;
 	}
+	/* the first look finds the rings that existed before tracing began */
+	harvest_init(&s->harvest, s->tracer);
+	e = harvest_run(&s->harvest, s->tracer);
+	if (e && e != -EOPNOTSUPP) {
+		ps_error("looking at existing rings: %s", strerror(-e));
+		return PS_EXIT_FAIL;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	fprintf(stderr, "Tracing io_uring registered buffers (backend %s)... %s\n",
@@ -147,6 +154,8 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 			usleep(50 * 1000);
 		if (s->have_target && target_poll_exit(&s->target))
 			break;
+		if (harvest_due(&s->harvest, s->tracer))
+			harvest_run(&s->harvest, s->tracer);
 		double now = session_elapsed(s);
 
 		if (s->env->duration_s && now >= s->env->duration_s)
@@ -176,7 +185,12 @@ int session_report(struct session *s, struct report *r)
 		r->pid = s->target.pid;
 		r->exit_status = s->target.exited ? s->target.exit_status : -1;
 	}
-	return collect_report(s->tracer, r);
+	/* a last look: every table as it is now, and which rings are gone */
+	harvest_run(&s->harvest, s->tracer);
+	int e = collect_report(s->tracer, r);
+
+	harvest_into(&s->harvest, r);
+	return e;
 }
 
 static void render_now(struct session *s, void *cookie)
@@ -210,6 +224,7 @@ void session_end(struct session *s)
 {
 	if (s->have_target && s->target.gate_fd >= 0)
 		target_abort(&s->target);
+	harvest_free(&s->harvest);
 	tracer_free(s->tracer);
 	s->tracer = NULL;
 	kernel_info_free(&s->ki);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "env.h"
+#include "harvest.h"
 #include "kernel_info.h"
 #include "doctor.h"
 #include "report.h"
@@ -28,6 +29,7 @@ struct session {
 	void *user_cookie;
 	struct reg_failure *failures;	/* failed registrations, for the doctor */
 	size_t nr_failures;
+	struct harvest harvest;	/* looks at existing rings; what left the tables */
 };
 
 typedef void (*session_tick_fn)(struct session *s, void *cookie);

@@ -26,7 +26,10 @@ struct tracer {
 	size_t nr_hooks;
 	enum flavour flavour;
 	char refused[FLAVOUR_NONE][160];	/* why fentry / kprobe were not used */
-	uint64_t complete_rw[3];	/* io_complete_rw, _iopoll, iomap_dio_bio_end_io */
+	/* io_complete_rw, _iopoll, iomap_dio_bio_end_io, io_uring_release */
+	uint64_t ksyms[4];
+	bool looks;		/* the look iterators are loaded */
+	uint32_t look_gen;
 	pthread_t kallsyms_thread;
 	bool kallsyms_running;
 };
@@ -47,7 +50,9 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
 	{ "ps_close",        "ring_lifetime" },
-	{ "ps_exit",         "ring_lifetime" },
+	{ "ps_exit",         "process_exit" },
+	{ "ps_look_files",   "look" },
+	{ "ps_look_tasks",   "look" },
 	{ "ps_setup_enter",  "setup" },
 	{ "ps_setup_exit",   "setup" },
 	{ "ps_enter_enter",  "import_ring" },
@@ -88,7 +93,13 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
 	bpf_program__set_autoload(s->progs.ps_close, o->buffers);
-	bpf_program__set_autoload(s->progs.ps_exit, o->buffers);
+	bpf_program__set_autoload(s->progs.ps_exit, o->buffers || o->filter_pids);
+	/* task iterators: 5.8+; without them rings are found through fdinfo */
+	bool looks = kbtf_has_type(ki, "bpf_iter__task_file", BTF_KIND_STRUCT) &&
+		     kbtf_has_type(ki, "bpf_iter__task", BTF_KIND_STRUCT) && !o->no_looks;
+
+	bpf_program__set_autoload(s->progs.ps_look_files, looks);
+	bpf_program__set_autoload(s->progs.ps_look_tasks, looks);
 	s->rodata->emit_buffers = o->buffers;
 	/* a registration can fill 16,384 slots: room for a few at once */
 	if (o->buffers)
@@ -152,10 +163,10 @@ static int ring_event(void *ctx, void *data, size_t size)
 static void *kallsyms_worker(void *arg)
 {
 	static const char *const syms[] = { "io_complete_rw", "io_complete_rw_iopoll",
-					    "iomap_dio_bio_end_io" };
+					    "iomap_dio_bio_end_io", "io_uring_release" };
 	struct tracer *t = arg;
 
-	kallsyms_find(syms, 3, t->complete_rw);
+	kallsyms_find(syms, 4, t->ksyms);
 	return NULL;
 }
 
@@ -196,9 +207,11 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 		goto fail;
 	}
 	join_kallsyms(t);
-	t->skel->bss->io_complete_rw_addr = t->complete_rw[0];
-	t->skel->bss->io_complete_rw_iopoll_addr = t->complete_rw[1];
-	t->skel->bss->iomap_dio_end_io_addr = t->complete_rw[2];
+	t->skel->bss->io_complete_rw_addr = t->ksyms[0];
+	t->skel->bss->io_complete_rw_iopoll_addr = t->ksyms[1];
+	t->skel->bss->iomap_dio_end_io_addr = t->ksyms[2];
+	t->skel->bss->io_uring_release_addr = t->ksyms[3];
+	t->looks = bpf_program__autoload(t->skel->progs.ps_look_files) && t->ksyms[3];
 	e = pinscope_bpf__attach(t->skel);
 	if (e) {
 		snprintf(why, len, "attach: %s%s", strerror(-e),
@@ -417,4 +430,39 @@ size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t m
 struct pinscope_bpf *tracer_skel(struct tracer *t)
 {
 	return t->skel;
+}
+
+bool tracer_has_looks(const struct tracer *t)
+{
+	return t->looks;
+}
+
+/* Runs one iterator to its end; what it prints is nothing, its work is in the maps. */
+static int run_iter(struct bpf_link *link)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+int tracer_look(struct tracer *t, uint32_t *gen)
+{
+	int e;
+
+	if (!t->looks)
+		return -EOPNOTSUPP;
+	t->skel->bss->look_gen = ++t->look_gen;
+	*gen = t->look_gen;
+	e = run_iter(t->skel->links.ps_look_files);
+	if (!e)
+		e = run_iter(t->skel->links.ps_look_tasks);
+	return e;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "kernel_info.h"
 #include "pinscope.h"
@@ -20,6 +21,7 @@ struct tracer_opts {
 	bool registration_only;	/* leave every per-IO program unloaded */
 	bool bpf_stats;		/* kernel run-time statistics while tracing */
 	bool buffers;		/* per-slot and lifetime records (check) */
+	bool no_looks;		/* find rings through fdinfo, not the iterators */
 };
 
 /* What one loaded program cost, from BPF_ENABLE_STATS. */
@@ -64,5 +66,12 @@ bool tracer_acct_pages_known(const struct tracer *t);
 size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t max);
 /* The skeleton, for collect.c: maps are read there. */
 struct pinscope_bpf *tracer_skel(struct tracer *t);
+/* Whether the look iterators are loaded (else rings are found via fdinfo). */
+bool tracer_has_looks(const struct tracer *t);
+/*
+ * One look at every ring that exists (of the traced processes): adopts the
+ * ones not known yet, snapshots each table, stamps each ring with *gen.
+ */
+int tracer_look(struct tracer *t, uint32_t *gen);
 
 #endif
