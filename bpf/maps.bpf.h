@@ -16,6 +16,8 @@
 /* Knobs, set by user space between open and load. */
 const volatile bool filter_tgid = false;	/* only the traced process tree */
 const volatile bool emit_events = false;	/* ring-buffer records (trace) */
+/* every call and ring creation (trace); else only failed calls (the doctor) */
+const volatile bool emit_all_events = false;
 const volatile bool io_latency = false;		/* submit->complete hist (hist) */
 const volatile bool emit_buffers = false;	/* per-slot records (check) */
 const volatile __u32 bio_pinned_bit = 0xff;	/* BIO_PAGE_PINNED, 0xff = none */
@@ -53,7 +55,8 @@ struct {
  * address may be reused by a new ring, which then gets a new id.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* harvested, not evicted */
 	__uint(max_entries, 2 * PS_MAX_RINGS);	/* room for dropped rings' id 0 too */
 	__type(key, __u64);
 	__type(value, __u32);

@@ -48,7 +48,10 @@ static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 upd
 		/* NOEXIST lost a race: another CPU adopted the ring first */
 		__u32 *idp = bpf_map_lookup_elem(&ring_ids, &key);
 
-		return idp ? *idp : 0;
+		if (idp)
+			return *idp;
+		count(PS_CNT_RINGS_DROPPED);	/* no room even for the id */
+		return 0;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -132,7 +135,7 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 	}
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
 	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries, NULL);
-	if (!id || !emit_events)
+	if (!id || !emit_all_events)
 		return;
 	r = bpf_map_lookup_elem(&rings, &id);
 	if (!r)

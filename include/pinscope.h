@@ -13,7 +13,11 @@
 #endif
 
 #define PS_COMM_LEN		16
-#define PS_MAX_RINGS		16384
+/*
+ * Rings the tables hold at once: user space harvests the rings the kernel
+ * freed (user/harvest.c), so this only bounds a burst between two looks.
+ */
+#define PS_MAX_RINGS		65536
 /*
  * Traced processes leave the table when they exit; the size only bounds a
  * burst of processes alive at once.

@@ -115,6 +115,7 @@ int cmd_trace(struct env *env)
 	struct tracer_opts o = {
 		.filter_pids = env->pid || env->cmd,
 		.events = true,
+		.all_events = true,
 		.backend = env->backend,
 		.registration_only = env->registration_only,
 		.bpf_stats = env->bpf_stats,
@@ -134,9 +135,16 @@ int cmd_trace(struct env *env)
 				"RESULT");
 		err = session_wait(&s, NULL, NULL);
 	}
-	if (!err && !session_report(&s, &r) && r.counters[PS_CNT_LOST_EVENTS])
-		ps_note("%llu events lost (ring buffer full)",
-			(unsigned long long)r.counters[PS_CNT_LOST_EVENTS]);
+	if (!err && !session_report(&s, &r)) {
+		if (r.counters[PS_CNT_LOST_EVENTS])
+			ps_note("%llu events lost (ring buffer full)",
+				(unsigned long long)r.counters[PS_CNT_LOST_EVENTS]);
+		/* never a silent gap: rings the tables had no room for */
+		if (r.counters[PS_CNT_RINGS_DROPPED] || r.counters[PS_CNT_PIDS_DROPPED])
+			ps_note("tables full: %llu rings and %llu processes not traced",
+				(unsigned long long)r.counters[PS_CNT_RINGS_DROPPED],
+				(unsigned long long)r.counters[PS_CNT_PIDS_DROPPED]);
+	}
 	report_free(&r);
 	session_end(&s);
 	return err;

@@ -22,11 +22,102 @@ static void *grow(void *arr, size_t n, size_t elsz)
 
 #define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 
-/* Runs body for every entry (continue is safe: it moves to the next key). */
-#define FOR_EACH_ENTRY(fd, key, val, body)					\
-	for (int __e = bpf_map_get_next_key(fd, NULL, &key); !__e;		\
-	     __e = bpf_map_get_next_key(fd, &key, &key))			\
-		if (!bpf_map_lookup_elem(fd, &key, val)) { body; }
+/* A whole hash map, read with as few system calls as the kernel allows. */
+struct dump {
+	char *keys, *vals;
+	__u32 n;
+};
+
+static void dump_free(struct dump *d)
+{
+	free(d->keys);
+	free(d->vals);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Key by key: kernels without batch lookups. */
+static int dump_slowly(int fd, size_t ksz, size_t vsz, struct dump *d, __u32 cap)
+{
+	char *key = malloc(ksz);
+	int e;
+
+	if (!key)
+		return -ENOMEM;
+	for (e = bpf_map_get_next_key(fd, NULL, key); !e; e = bpf_map_get_next_key(fd, key, key)) {
+		if (d->n == cap) {
+			char *k = realloc(d->keys, (size_t)(cap *= 2) * ksz);
+			char *v = k ? realloc(d->vals, (size_t)cap * vsz) : NULL;
+
+			if (k)
+				d->keys = k;
+			if (!v) {
+				free(key);
+				return -ENOMEM;
+			}
+			d->vals = v;
+		}
+		if (bpf_map_lookup_elem(fd, key, d->vals + (size_t)d->n * vsz))
+			continue;	/* deleted meanwhile */
+		memcpy(d->keys + (size_t)d->n++ * ksz, key, ksz);
+	}
+	free(key);
+	return 0;
+}
+
+static int map_dump(int fd, size_t ksz, size_t vsz, struct dump *d)
+{
+	__u32 cap = 1024, token = 0, count;
+	bool first = true;
+	int e = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->keys = malloc((size_t)cap * ksz);
+	d->vals = malloc((size_t)cap * vsz);
+	while (d->keys && d->vals) {
+		if (cap - d->n < 256) {
+			char *k = realloc(d->keys, (size_t)(cap *= 2) * ksz);
+			char *v = k ? realloc(d->vals, (size_t)cap * vsz) : NULL;
+
+			if (k)
+				d->keys = k;
+			if (!v)
+				break;
+			d->vals = v;
+		}
+		count = cap - d->n;
+		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
+					 d->keys + (size_t)d->n * ksz,
+					 d->vals + (size_t)d->n * vsz, &count, NULL) ? -errno : 0;
+		first = false;
+		if (e == -ENOENT || !e) {
+			d->n += count;
+			if (e)
+				return 0;
+			continue;
+		}
+		if (e == -ENOSPC)	/* a bucket larger than the room left */
+			continue;
+		/* no batch operations here: start again, key by key */
+		d->n = 0;
+		return dump_slowly(fd, ksz, vsz, d, cap);
+	}
+	dump_free(d);
+	return -ENOMEM;
+}
+
+/* Runs body for every entry of a hash map (continue moves to the next one). */
+#define FOR_EACH_ENTRY(fd, key, val, vsize, body)				\
+	do {									\
+		struct dump __d;						\
+		if (map_dump(fd, sizeof(key), vsize, &__d))			\
+			break;							\
+		for (__u32 __i = 0; __i < __d.n; __i++) {			\
+			memcpy(&(key), __d.keys + (size_t)__i * sizeof(key), sizeof(key)); \
+			memcpy(val, __d.vals + (size_t)__i * (vsize), vsize);	\
+			body;							\
+		}								\
+		dump_free(&__d);						\
+	} while (0)
 
 static int by_ring_id(const void *a, const void *b)
 {
@@ -40,7 +131,7 @@ static void collect_rings(int fd, struct report *r)
 	__u32 key;
 	struct ps_ring ring;
 
-	FOR_EACH_ENTRY(fd, key, &ring, {
+	FOR_EACH_ENTRY(fd, key, &ring, sizeof(ring), {
 		struct ring_report *rr = PUSH(r->rings, r->nr_rings);
 		rr->info = ring;
 		rr->registered = ring.registered;
@@ -67,7 +158,7 @@ static void collect_reg(int fd, struct report *r)
 	struct ps_reg_key key;
 	struct ps_reg_stats st;
 
-	FOR_EACH_ENTRY(fd, key, &st, {
+	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		if (!ring)
 			continue;
@@ -96,7 +187,7 @@ static void collect_errors(int fd, struct report *r)
 	struct ps_reg_err_key key;
 	__u64 n;
 
-	FOR_EACH_ENTRY(fd, key, &n, {
+	FOR_EACH_ENTRY(fd, key, &n, sizeof(n), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		if (!ring)
 			continue;
@@ -165,7 +256,7 @@ static int collect_io(int fd, int ncpu, struct report *r)
 
 	if (!vals)
 		return -ENOMEM;
-	FOR_EACH_ENTRY(fd, key, vals, {
+	FOR_EACH_ENTRY(fd, key, vals, ncpu * sizeof(*vals), {
 		struct ps_io_stats sum = {};
 		for (int c = 0; c < ncpu; c++) {
 			sum.ops += vals[c].ops;
@@ -239,7 +330,7 @@ static int collect_pins(int fd, int ncpu, struct report *r)
 
 	if (!vals)
 		return -ENOMEM;
-	FOR_EACH_ENTRY(fd, key, vals, {
+	FOR_EACH_ENTRY(fd, key, vals, ncpu * sizeof(*vals), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		struct pin_op_report *op;
 		if (!ring)
@@ -271,7 +362,7 @@ static int collect_imports(int fd, int ncpu, struct report *r)
 
 	if (!vals)
 		return -ENOMEM;
-	FOR_EACH_ENTRY(fd, key, vals, {
+	FOR_EACH_ENTRY(fd, key, vals, ncpu * sizeof(*vals), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		struct import_report *im = NULL;
 		if (!ring)
@@ -302,7 +393,7 @@ static void collect_procs(int fd, struct report *r)
 	__u32 key;
 	struct ps_proc_stats st;
 
-	FOR_EACH_ENTRY(fd, key, &st, {
+	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
 		struct proc_report *p = PUSH(r->procs, r->nr_procs);
 		p->pid = key;
 		p->st = st;
@@ -323,7 +414,7 @@ static void collect_hists(int fd, struct report *r)
 	struct ps_hist_key key;
 	struct ps_hist h;
 
-	FOR_EACH_ENTRY(fd, key, &h, {
+	FOR_EACH_ENTRY(fd, key, &h, sizeof(h), {
 		struct hist_report *hr = PUSH(r->hists, r->nr_hists);
 		hr->kind = key.kind;
 		hr->op = key.op;

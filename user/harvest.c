@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,19 +33,16 @@ bool harvest_due(const struct harvest *h, struct tracer *t)
 
 	if (now - h->last_ns >= HARVEST_PERIOD_NS)
 		return true;
-	/* a burst of new rings: look sooner (but not more than every 20 ms) */
-	return now - h->last_ns >= 20000000ULL &&
+	/* a burst of new rings: look sooner (but not more than every 50 ms) */
+	return now - h->last_ns >= 50000000ULL &&
 	       s->bss->next_ring_id - h->rings_harvested > HARVEST_PRESSURE;
 }
 
 /* ---- which ring ids leave the BPF tables -------------------------------- */
 
 struct id_sets {
-	const struct ring_report *alive;	/* the rings read, sorted by id */
-	size_t nr_alive;
-	uint32_t *gone;				/* sorted */
-	size_t nr_gone;
-	uint32_t id_limit;	/* ids above were handed out after the read */
+	uint32_t *const *recent;	/* sorted arrays of ids that leave */
+	const size_t *nr_recent;
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -54,27 +52,13 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int cmp_ring_id(const void *key, const void *elem)
-{
-	uint32_t id = *(const uint32_t *)key;
-	const struct ring_report *r = elem;
-
-	return (id > r->info.id) - (id < r->info.id);
-}
-
-/*
- * A table entry of ring id goes when the ring is gone, or when the ring had
- * been harvested already (a per-CPU cache moved counts there afterwards;
- * they were read with the ring).
- */
+/* An entry of ring id leaves when the ring was harvested now or lately. */
 static bool id_leaves(const struct id_sets *s, uint32_t id)
 {
-	if (!id)
-		return false;
-	if (bsearch(&id, s->gone, s->nr_gone, sizeof(*s->gone), cmp_u32))
-		return true;
-	return id <= s->id_limit &&
-	       !bsearch(&id, s->alive, s->nr_alive, sizeof(*s->alive), cmp_ring_id);
+	for (int i = 0; id && i < HARVEST_RECENT; i++)
+		if (bsearch(&id, s->recent[i], s->nr_recent[i], sizeof(uint32_t), cmp_u32))
+			return true;
+	return false;
 }
 
 /* The ring id an entry belongs to, from its key or its value. */
@@ -151,6 +135,22 @@ static void prune_tables(struct tracer *t, const struct id_sets *s)
 
 /* ---- what is kept ------------------------------------------------------- */
 
+/* Room for one more element of size elsz in *arr (doubling); false: no memory. */
+static bool room_for_one(void *arr_ptr, size_t n, size_t *cap, size_t elsz)
+{
+	void **arr = arr_ptr;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	p = realloc(*arr, (*cap ? 2 * *cap : 64) * elsz);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = *cap ? 2 * *cap : 64;
+	return true;
+}
+
 /* The entry summing process pid's further gone rings. */
 static struct ring_report *folded_of(struct harvest *h, const struct ps_ring *info)
 {
@@ -165,11 +165,10 @@ static struct ring_report *folded_of(struct harvest *h, const struct ps_ring *in
 		memcpy(all->info.comm, "(others)", 9);
 		return all;
 	}
-	struct ring_report *p = realloc(h->gone, (h->nr_gone + 1) * sizeof(*p));
+	struct ring_report *p;
 
-	if (!p)
+	if (!room_for_one(&h->gone, h->nr_gone, &h->cap_gone, sizeof(*p)))
 		return NULL;
-	h->gone = p;
 	p = &h->gone[h->nr_gone++];
 	memset(p, 0, sizeof(*p));
 	p->info.pid = info->pid;
@@ -187,9 +186,7 @@ static void keep_ring(struct harvest *h, struct ring_report *ring)
 	ring->gone = true;
 	h->rings_harvested++;
 	if (h->nr_gone_single < HARVEST_KEEP_RINGS && h->nr_gone == h->nr_gone_single) {
-		dst = realloc(h->gone, (h->nr_gone + 1) * sizeof(*dst));
-		if (dst) {
-			h->gone = dst;
+		if (room_for_one(&h->gone, h->nr_gone, &h->cap_gone, sizeof(*dst))) {
 			h->gone[h->nr_gone++] = *ring;
 			h->nr_gone_single++;
 			memset(ring, 0, sizeof(*ring));
@@ -218,9 +215,8 @@ static void keep_procs(struct harvest *h, struct tracer *t, const struct report 
 		if (pid_alive(p->pid))
 			continue;
 		if (h->nr_exited < HARVEST_KEEP_PROCS) {
-			dst = realloc(h->exited, (h->nr_exited + 1) * sizeof(*dst));
-			if (dst) {
-				h->exited = dst;
+			if (room_for_one(&h->exited, h->nr_exited, &h->cap_exited,
+					 sizeof(*dst))) {
 				dst = &h->exited[h->nr_exited++];
 				*dst = *p;
 			}
@@ -240,11 +236,12 @@ static void keep_procs(struct harvest *h, struct tracer *t, const struct report 
 
 int harvest_run(struct harvest *h, struct tracer *t)
 {
-	struct pinscope_bpf *b = tracer_skel(t);
 	struct report tmp = {};
-	struct id_sets sets = {};
+	struct id_sets sets = { h->recent, h->nr_recent };
+	unsigned int slot = h->runs++ % HARVEST_RECENT;
+	uint32_t *gone, gen;
+	size_t nr_gone = 0, tmp_rings = 0;
 	uint64_t start = now_ns(), prev_start;
-	uint32_t gen;
 	int e;
 
 	h->last_ns = start;
@@ -255,8 +252,8 @@ int harvest_run(struct harvest *h, struct tracer *t)
 		h->gen = gen;
 		h->look_start_ns[gen & 1] = start;
 	}
-	sets.id_limit = b->bss->next_ring_id;	/* before the rings are read */
 	e = collect_report(t, &tmp);
+	tmp_rings = tmp.nr_rings;
 	if (e)
 		goto out;
 	keep_procs(h, t, &tmp);
@@ -264,8 +261,8 @@ int harvest_run(struct harvest *h, struct tracer *t)
 		goto out;
 	/* gone: neither this look nor the one before saw it, though it existed then */
 	prev_start = h->look_start_ns[(h->gen - 1) & 1];
-	sets.gone = calloc(tmp.nr_rings + 1, sizeof(*sets.gone));
-	if (!sets.gone) {
+	gone = calloc(tmp.nr_rings + 1, sizeof(*gone));
+	if (!gone) {
 		e = -ENOMEM;
 		goto out;
 	}
@@ -274,27 +271,21 @@ int harvest_run(struct harvest *h, struct tracer *t)
 
 		if (ring->info.seen_gen + 1 >= h->gen || ring->info.created_ns >= prev_start)
 			continue;
-		sets.gone[sets.nr_gone++] = ring->info.id;
+		gone[nr_gone++] = ring->info.id;	/* ascending: tmp is sorted */
 		keep_ring(h, ring);
 	}
-	sets.alive = tmp.rings;
-	sets.nr_alive = tmp.nr_rings;
+	free(h->recent[slot]);
+	h->recent[slot] = gone;
+	h->nr_recent[slot] = nr_gone;
 	prune_tables(t, &sets);
 out:
-	free(sets.gone);
 	report_free(&tmp);
+	if (getenv("PINSCOPE_DEBUG_HARVEST"))
+		fprintf(stderr, "harvest: %.1f ms, %zu gone, %zu rings read\n",
+			(now_ns() - start) / 1e6, nr_gone, tmp_rings);
 	return e;
 }
 
-static void append_ring(struct report *r, const struct ring_report *src)
-{
-	struct ring_report *p = realloc(r->rings, (r->nr_rings + 1) * sizeof(*p));
-
-	if (!p)
-		return;
-	r->rings = p;
-	ring_report_copy(&r->rings[r->nr_rings++], src);
-}
 
 void harvest_into(const struct harvest *h, struct report *r)
 {
@@ -308,8 +299,14 @@ void harvest_into(const struct harvest *h, struct report *r)
 		    ring->info.created_ns < last_start)
 			ring->gone = true;
 	}
-	for (size_t i = 0; i < h->nr_gone; i++)
-		append_ring(r, &h->gone[i]);
+	struct ring_report *rings = realloc(r->rings, (r->nr_rings + h->nr_gone) *
+					   sizeof(*rings));
+
+	if (rings) {
+		r->rings = rings;
+		for (size_t i = 0; i < h->nr_gone; i++)
+			ring_report_copy(&r->rings[r->nr_rings++], &h->gone[i]);
+	}
 	if (h->nr_exited) {
 		struct proc_report *p = realloc(r->procs,
 						(r->nr_procs + h->nr_exited) * sizeof(*p));
@@ -320,7 +317,9 @@ void harvest_into(const struct harvest *h, struct report *r)
 			r->nr_procs += h->nr_exited;
 		}
 	}
+	report_sort_rings(r);
 	r->rings_source = h->looks ? "bpf_iter" : "none";
+	r->rings_source_tables = h->looks;
 	r->procs_exited = h->procs_harvested;
 	report_totals(r);
 }
@@ -331,5 +330,7 @@ void harvest_free(struct harvest *h)
 		ring_report_free(&h->gone[i]);
 	free(h->gone);
 	free(h->exited);
+	for (int i = 0; i < HARVEST_RECENT; i++)
+		free(h->recent[i]);
 	memset(h, 0, sizeof(*h));
 }

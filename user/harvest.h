@@ -20,18 +20,27 @@
 /* A look every second, sooner when a table holds this many rings. */
 #define HARVEST_PERIOD_NS	1000000000ULL
 #define HARVEST_PRESSURE	(PS_MAX_RINGS / 4)
+#define HARVEST_RECENT		4
 
 struct harvest {
 	uint32_t gen;			/* the last look */
 	uint64_t look_start_ns[2];	/* bpf_ktime of the last two looks: [gen & 1] */
 	uint64_t last_ns;
 	struct ring_report *gone;	/* one by one, then folded per process */
-	size_t nr_gone;
+	size_t nr_gone, cap_gone;
 	size_t nr_gone_single;
 	struct proc_report *exited;	/* processes' per-process stats after exit */
-	size_t nr_exited;
+	size_t nr_exited, cap_exited;
 	uint64_t rings_harvested, procs_harvested;
 	bool looks;			/* the iterators work here */
+	/*
+	 * The ids harvested by the last HARVEST_RECENT runs, sorted: a per-CPU
+	 * cache may still move a harvested ring's counts (already read) into
+	 * a table afterwards, and those entries go too.
+	 */
+	uint32_t *recent[HARVEST_RECENT];
+	size_t nr_recent[HARVEST_RECENT];
+	unsigned int runs;
 };
 
 void harvest_init(struct harvest *h, struct tracer *t);

@@ -139,10 +139,110 @@ void render_failures_text(FILE *out, const struct report *r)
 	}
 }
 
-void render_stat_text(FILE *out, const struct report *r, int top)
+/* The table a look saw: what a live service registered, whenever it did. */
+static void print_registered(FILE *out, const struct report *r, const struct ring_report *ring)
+{
+	const struct ps_table_sum *t = &ring->registered;
+	char b1[32], acct[32] = "";
+
+	if (!ring->registered_known)
+		return;
+	if (r->acct_pages_known)
+		snprintf(acct, sizeof(acct), ", %llu acct", (unsigned long long)t->acct_pages);
+	fprintf(out, "  table %s: %u bufs in %u slots, %s, %llu pages%s\n",
+		ring->gone ? "last seen" : "now", t->buffers, t->slots,
+		fmt_bytes(t->bytes, b1, sizeof(b1)), (unsigned long long)t->pages, acct);
+	if (t->huge_buffers || t->shared)
+		fprintf(out, "    %llu on huge pages, %llu shared with another ring\n",
+			(unsigned long long)t->huge_buffers, (unsigned long long)t->shared);
+}
+
+static void print_ring(FILE *out, const struct report *r, const struct ring_report *ring,
+		       int top)
 {
 	char flags[128];
 
+	fprintf(out, "\nring %u: pid %u (%s) fd %d, setup 0x%x%s%s%s", ring->info.id,
+		ring->info.pid, ring->info.comm, ring->info.fd, ring->info.setup_flags,
+		ring->info.setup_flags ? " [" : "",
+		setup_flag_names(ring->info.setup_flags, flags, sizeof(flags)),
+		ring->info.setup_flags ? "]" : "");
+	fputc('\n', out);
+	if (ring->info.origin == PS_RING_FOUND || ring->gone)
+		fprintf(out, "  %s%s%s\n",
+			ring->info.origin == PS_RING_FOUND ? "created before tracing" : "",
+			ring->info.origin == PS_RING_FOUND && ring->gone ? "; " : "",
+			ring->gone ? "gone (freed by the kernel)" : "");
+	if (ring->info.region_pages && (ring->info.setup_flags & (1U << 14)))
+		fprintf(out, "  ring memory from the application: %u pages\n",
+			ring->info.region_pages);
+	print_registered(out, r, ring);
+	print_reg_table(out, r, ring);
+	print_io(out, ring, top);
+}
+
+/* Text lists a process's gone rings one by one only up to this many. */
+#define TEXT_GONE_RINGS	4
+
+static bool folds(const struct ring_report *ring)
+{
+	return ring->folded || ring->gone;
+}
+
+static uint64_t gone_rings_of(const struct report *r, uint32_t pid)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->nr_rings; i++)
+		if (folds(&r->rings[i]) && r->rings[i].info.pid == pid)
+			n += r->rings[i].folded ? r->rings[i].folded : 1;
+	return n;
+}
+
+/* A process's many gone rings as one block, printed where its first one was. */
+static void print_folded(FILE *out, const struct report *r, size_t first, int top)
+{
+	uint32_t pid = r->rings[first].info.pid;
+	struct ring_report sum = { .info = r->rings[first].info };
+
+	for (size_t i = first; i < r->nr_rings; i++)
+		if (folds(&r->rings[i]) && r->rings[i].info.pid == pid)
+			ring_report_add(&sum, &r->rings[i]);
+	fprintf(out, "\nprocess %u (%s): %llu rings gone, folded together\n", pid,
+		sum.info.comm, (unsigned long long)sum.folded);
+	sum.registered_known = false;	/* tables of different rings do not add up */
+	print_reg_table(out, r, &sum);
+	print_io(out, &sum, top);
+	ring_report_free(&sum);
+}
+
+static void print_totals(FILE *out, const struct report *r)
+{
+	const struct totals *t = &r->totals;
+	char b1[32];
+	uint64_t ops = 0, bytes = 0;
+
+	for (size_t i = 0; i < t->nr_io_ops; i++) {
+		ops += t->io_ops[i].ops;
+		bytes += t->io_ops[i].bytes;
+	}
+	fprintf(out, "\ntotals: %llu rings (%llu gone), %llu processes exited\n",
+		(unsigned long long)t->rings, (unsigned long long)t->rings_gone,
+		(unsigned long long)r->procs_exited);
+	for (int k = 0; k < REG_KINDS; k++)
+		if (t->reg[k].calls)
+			fprintf(out, "  %-10s %8llu calls %5llu failed %8llu bufs %10s\n",
+				reg_kind_name(k), (unsigned long long)t->reg[k].calls,
+				(unsigned long long)t->reg[k].failures,
+				(unsigned long long)t->reg[k].sum.buffers,
+				fmt_bytes(t->reg[k].sum.bytes, b1, sizeof(b1)));
+	fprintf(out, "  fixed-buf IO %llu ops, %s; pinned per IO: %llu IOs, %llu pages\n",
+		(unsigned long long)ops, fmt_bytes(bytes, b1, sizeof(b1)),
+		(unsigned long long)t->pinned.ios, (unsigned long long)t->pinned.pages);
+}
+
+void render_stat_text(FILE *out, const struct report *r, int top)
+{
 	print_header(out, r);
 	for (int f = 0; f < 2; f++)
 		if (r->refused[f])
@@ -151,20 +251,20 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 		fprintf(out, "\nno io_uring rings seen\n");
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		const struct ring_report *ring = &r->rings[i];
+		uint32_t pid = ring->info.pid;
 
-		fprintf(out, "\nring %u: pid %u (%s) fd %d, setup 0x%x%s%s%s", ring->info.id,
-			ring->info.pid, ring->info.comm, ring->info.fd, ring->info.setup_flags,
-			ring->info.setup_flags ? " [" : "",
-			setup_flag_names(ring->info.setup_flags, flags, sizeof(flags)),
-			ring->info.setup_flags ? "]" : "");
-		if (ring->info.origin == PS_RING_FOUND)
-			fprintf(out, " (created before tracing)");
-		fputc('\n', out);
-		if (ring->info.region_pages && (ring->info.setup_flags & (1U << 14)))
-			fprintf(out, "  ring memory from the application: %u pages\n",
-				ring->info.region_pages);
-		print_reg_table(out, r, ring);
-		print_io(out, ring, top);
+		if (!folds(ring) || gone_rings_of(r, pid) <= TEXT_GONE_RINGS) {
+			print_ring(out, r, ring, top);
+			continue;
+		}
+		/* folded once, at the process's first gone ring */
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (folds(&r->rings[j]) && r->rings[j].info.pid == pid)
+				break;
+		if (j == i)
+			print_folded(out, r, i, top);
 	}
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		const struct proc_report *p = &r->procs[i];
@@ -190,9 +290,13 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 		}
 	}
 	render_failures_text(out, r);
+	if (r->totals.rings > 1 || r->procs_exited)
+		print_totals(out, r);
 	fprintf(out, "\nlost events: %llu\n", (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
-	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
-		fprintf(out, "tables full: %llu rings and %llu IO keys not counted\n",
-			(unsigned long long)r->counters[PS_CNT_RINGS_DROPPED],
+	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED] ||
+	    r->counters[PS_CNT_PIDS_DROPPED])
+		fprintf(out, "tables full: %llu rings, %llu processes and %llu IO keys "
+			"not counted\n", (unsigned long long)r->counters[PS_CNT_RINGS_DROPPED],
+			(unsigned long long)r->counters[PS_CNT_PIDS_DROPPED],
 			(unsigned long long)r->counters[PS_CNT_IO_KEYS_DROPPED]);
 }

@@ -22,12 +22,32 @@ const char *reg_kind_name(enum reg_kind kind)
 	return kind < REG_KINDS ? names[kind] : "?";
 }
 
+static int ring_id_cmp(const void *key, const void *elem)
+{
+	uint32_t id = *(const uint32_t *)key;
+	const struct ring_report *ring = elem;
+
+	return (id > ring->info.id) - (id < ring->info.id);
+}
+
+/* r->rings is sorted by id (collect.c, harvest.c); id 0 names no ring. */
 struct ring_report *report_ring(const struct report *r, uint32_t id)
 {
-	for (size_t i = 0; i < r->nr_rings; i++)
-		if (r->rings[i].info.id == id)
-			return &r->rings[i];
-	return NULL;
+	if (!id)
+		return NULL;
+	return bsearch(&id, r->rings, r->nr_rings, sizeof(*r->rings), ring_id_cmp);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct ring_report *x = a, *y = b;
+
+	return (x->info.id > y->info.id) - (x->info.id < y->info.id);
+}
+
+void report_sort_rings(struct report *r)
+{
+	qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_id);
 }
 
 void report_free(struct report *r)

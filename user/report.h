@@ -150,6 +150,7 @@ struct report {
 	size_t nr_progs;
 	struct totals totals;
 	const char *rings_source;	/* how existing rings are found: "bpf_iter", "fdinfo" */
+	bool rings_source_tables;	/* that source gives each found ring's buffers */
 	uint64_t procs_exited;		/* processes harvested after exiting */
 };
 
@@ -166,6 +167,7 @@ void proc_stats_add(struct ps_proc_stats *d, const struct ps_proc_stats *s);
 void report_totals(struct report *r);
 const char *reg_kind_name(enum reg_kind kind);
 struct ring_report *report_ring(const struct report *r, uint32_t id);
+void report_sort_rings(struct report *r);
 void report_free(struct report *r);
 
 #endif

@@ -154,6 +154,9 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 			usleep(50 * 1000);
 		if (s->have_target && target_poll_exit(&s->target))
 			break;
+		/* -p: the session ends with its process */
+		if (s->env->pid && target_pid_check(s->env->pid) == -ESRCH)
+			break;
 		if (harvest_due(&s->harvest, s->tracer))
 			harvest_run(&s->harvest, s->tracer);
 		double now = session_elapsed(s);

@@ -104,6 +104,12 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	/* a registration can fill 16,384 slots: room for a few at once */
 	if (o->buffers)
 		bpf_map__set_max_entries(s->maps.events, 8 << 20);
+	/*
+	 * trace: ~430 bytes per ring creation or call; 32 MiB holds 20,000
+	 * rings' worth while a busy machine keeps the reader off the CPU.
+	 */
+	if (o->all_events)
+		bpf_map__set_max_entries(s->maps.events, 32 << 20);
 	/* arrays are allocated whole at load: latency's only when measured */
 	if (!o->io_latency) {
 		bpf_map__set_max_entries(s->maps.io_start, 1);
@@ -122,7 +128,8 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	}
 
 	s->rodata->filter_tgid = o->filter_pids;
-	s->rodata->emit_events = o->events;
+	s->rodata->emit_events = o->events || o->all_events;
+	s->rodata->emit_all_events = o->all_events;
 	s->rodata->io_latency = o->io_latency;
 	if (kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v))
 		s->rodata->bio_pinned_bit = v;
@@ -313,7 +320,7 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 			 flavour_name(list[n - 1]), why);
 		goto fail;
 	}
-	if (o->events) {
+	if (o->events || o->all_events) {
 		t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), ring_event, t, NULL);
 		if (!t->rb) {
 			e = -errno;

@@ -15,7 +15,8 @@
 
 struct tracer_opts {
 	bool filter_pids;	/* trace only pids added with tracer_trace_pid */
-	bool events;		/* ring-buffer records for `trace` */
+	bool events;		/* ring-buffer records of failed calls (the doctor) */
+	bool all_events;	/* ...and of every call and ring creation (trace) */
 	bool io_latency;	/* submit -> complete histograms for `hist` */
 	const char *backend;	/* NULL/"auto" or a backend name */
 	bool registration_only;	/* leave every per-IO program unloaded */

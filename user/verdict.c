@@ -90,9 +90,13 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 		add_line(v->problems, &v->nr_problems, "%llu records were lost (ring buffer full): "
 			 "the pinned-twice check is incomplete",
 			 (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
-	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED])
-		add_line(v->problems, &v->nr_problems, "tables were full: some rings or IOs "
-			 "were not counted");
+	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED] ||
+	    r->counters[PS_CNT_PIDS_DROPPED])
+		add_line(v->problems, &v->nr_problems, "tables were full: %llu rings, %llu "
+			 "processes and %llu IO keys were not counted",
+			 (unsigned long long)r->counters[PS_CNT_RINGS_DROPPED],
+			 (unsigned long long)r->counters[PS_CNT_PIDS_DROPPED],
+			 (unsigned long long)r->counters[PS_CNT_IO_KEYS_DROPPED]);
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		const struct ring_report *ring = &r->rings[i];
 
@@ -107,7 +111,8 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 				 "io_uring, pinning %llu pages per IO: not io_uring's, not judged",
 				 r->procs[i].pid, (unsigned long long)r->procs[i].st.dio_ios,
 				 (unsigned long long)r->procs[i].st.dio_pages);
-	if (found_rings)
+	/* without looks, a found ring's table is not known (with them it is judged) */
+	if (found_rings && !r->rings_source_tables)
 		add_line(v->notes, &v->nr_notes, "some rings were created before tracing began: "
 			 "what they registered earlier is not known");
 	v->nr_twice = ranges_violations(rg, &v->twice);

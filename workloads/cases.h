@@ -44,4 +44,13 @@ enum case_result case_err_memlock(struct wctx *c);
 enum case_result case_send_zc_fixed(struct wctx *c);
 enum case_result case_uring_cmd_fixed(struct wctx *c);
 
+/* cases_live.c: tables older than the tracer, rings and processes by the thousand */
+enum case_result case_live_attach(struct wctx *c);
+enum case_result case_live_attach_huge(struct wctx *c);
+enum case_result case_live_attach_clone(struct wctx *c);
+enum case_result case_ring_churn(struct wctx *c);
+enum case_result case_many_procs(struct wctx *c);
+enum case_result case_live_pinned_twice(struct wctx *c);
+enum case_result case_ring_sequence(struct wctx *c);
+
 #endif /* PINSCOPE_CASES_H */

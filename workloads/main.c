@@ -68,6 +68,20 @@ static const struct wl_case cases[] = {
 	  "READ_FIXED plus O_DIRECT pread() outside io_uring" },
 	{ "uring_cmd_fixed", case_uring_cmd_fixed,
 	  "URING_CMD with a fixed buffer on an NVMe generic device" },
+	{ "live_attach", case_live_attach,
+	  "4 x 64 KiB registered, then (-w: after SIGUSR1) uneven writes" },
+	{ "live_attach_huge", case_live_attach_huge,
+	  "the same on two hugetlb 2 MiB buffers" },
+	{ "live_attach_clone", case_live_attach_clone,
+	  "a ring and its clone registered, then IO on both" },
+	{ "live_pinned_twice", case_live_pinned_twice,
+	  "two rings register the same 32 KiB, then IO on one" },
+	{ "ring_sequence", case_ring_sequence,
+	  "two short-lived rings 1.5 s apart (for -i)" },
+	{ "ring_churn", case_ring_churn,
+	  "20,000 rings created, registered, destroyed by 4 processes" },
+	{ "many_procs", case_many_procs,
+	  "5,000 short-lived processes, then O_DIRECT pinned per IO" },
 };
 
 #define NR_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -75,13 +89,16 @@ static const struct wl_case cases[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinscope-workload [-o FILE] [-d DIR] CASE\n"
+		"usage: pinscope-workload [-o FILE] [-d DIR] [-w] CASE\n"
 		"       pinscope-workload [-o FILE] [-d DIR] -a\n"
 		"       pinscope-workload -l\n"
 		"  -l       list the cases\n"
 		"  -a       run every case, one oracle per line\n"
 		"  -o FILE  write the oracle to FILE instead of stdout\n"
-		"  -d DIR   directory for data files (default $PINSCOPE_TMPDIR, else /var/tmp)\n");
+		"  -d DIR   directory for data files (default $PINSCOPE_TMPDIR, else /var/tmp)\n"
+		"  -w       live_* cases: after registering, print \"ready\" on stderr and\n"
+		"           wait for SIGUSR1 (a tracer attached) before the IO\n"
+		"sizes: PINSCOPE_CHURN_RINGS, PINSCOPE_CHURN_PROCS, PINSCOPE_SHORT_PROCS\n");
 }
 
 static const struct wl_case *find_case(const char *name)
@@ -93,6 +110,8 @@ static const struct wl_case *find_case(const char *name)
 }
 
 /* 0 ran or skipped, 1 failed. */
+static bool wait_attach;
+
 static int run_case(const struct wl_case *wc, const char *dir, FILE *out)
 {
 	struct oracle o;
@@ -105,6 +124,7 @@ static int run_case(const struct wl_case *wc, const char *dir, FILE *out)
 	c.case_name = wc->name;
 	c.dir = dir;
 	c.o = &o;
+	c.wait_attach = wait_attach;
 
 	/* A child process may run the case and hand its oracle back. */
 	fflush(out);
@@ -133,12 +153,13 @@ int main(int argc, char **argv)
 	int opt, status = 0;
 
 	opterr = 0;	/* one error line, ours */
-	while ((opt = getopt(argc, argv, "lao:d:h")) != -1) {
+	while ((opt = getopt(argc, argv, "lao:d:wh")) != -1) {
 		switch (opt) {
 		case 'l': list = true; break;
 		case 'a': all = true; break;
 		case 'o': out_path = optarg; break;
 		case 'd': dir = optarg; break;
+		case 'w': wait_attach = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "pinscope-workload: bad option '-%c' (see -h)\n",

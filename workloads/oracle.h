@@ -69,6 +69,10 @@ struct oracle_ring {
 	/* The kernel's buffer table after the calls so far. */
 	struct table_slot *table;
 	unsigned int table_nr;
+
+	/* Registered before a tracer attached: the table a look must find. */
+	bool found;
+	struct reg_delta registered;
 };
 
 enum oracle_status { ORACLE_RAN, ORACLE_SKIPPED, ORACLE_FAILED };
@@ -115,6 +119,11 @@ void oracle_direct_io(struct oracle *o, unsigned long pages);
 void oracle_pinned_twice(struct oracle *o, int fd, int other_fd,
 			 const char *opcode_name, unsigned long pages);
 void oracle_set_extra(struct oracle *o, const char *key, json_object *val);
+/*
+ * A tracer attaches now: every ring so far becomes one it finds, with its
+ * table as it is; the calls before are ones it never sees.
+ */
+void oracle_attached(struct oracle *o);
 
 /* A new object; the caller puts it. */
 json_object *oracle_to_json(const struct oracle *o);

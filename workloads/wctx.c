@@ -119,6 +119,16 @@ static bool cleanup_ring(struct wctx *c, struct ws_ring *r)
 	return true;
 }
 
+void ring_close(struct wctx *c, struct ws_ring *r)
+{
+	for (int i = 0; i < c->nr_cleanups; i++)
+		if (c->cleanups[i].kind == CL_RING && c->cleanups[i].ptr == r)
+			c->cleanups[i].kind = CL_FREE;
+	io_uring_queue_exit(&r->uring);
+	/* the fd stays taken: the oracle tells rings apart by it */
+	cleanup_fd(c, open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
 void cleanup_run(struct wctx *c)
 {
 	while (c->nr_cleanups > 0) {

@@ -42,6 +42,7 @@ struct wctx {
 	struct cleanup cleanups[WL_MAX_CLEANUPS];
 	int nr_cleanups;
 	int file_seq;
+	bool wait_attach;	/* -w: say "ready", wait for SIGUSR1 (cases_live.c) */
 };
 
 /* A liburing ring whose register calls and IOs the oracle records. */
@@ -83,6 +84,9 @@ void cleanup_run(struct wctx *c);
  */
 struct ws_ring *ring_new(struct wctx *c, unsigned int entries,
 			 unsigned int flags);
+
+/* Destroy a ring now; its fd number stays taken until the case ends. */
+void ring_close(struct wctx *c, struct ws_ring *r);
 
 /*
  * The probe answer for an SQE opcode on this ring: 1 supported, 0 not,

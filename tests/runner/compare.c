@@ -21,7 +21,7 @@ struct cmp {
 
 static const char *const ring_keys[] = {
 	"pid", "fd", "setup_flags", "register", "update", "unregister",
-	"clone", "fixed_io", "buf_index_ops", "pinned_io", NULL,
+	"clone", "fixed_io", "buf_index_ops", "pinned_io", "origin", "registered", NULL,
 };
 static const char *const reg_names[] = {
 	"register", "update", "unregister", "clone", NULL,
@@ -35,10 +35,13 @@ static const char *const fixed_io_numbers[] = { "ops", "bytes", NULL };
 static const char *const pinned_io_numbers[] = { "ios", "pages", NULL };
 static const char *const direct_io_numbers[] = { "ios", "pages", NULL };
 static const char *const source_numbers[] = { "calls", "buffers", NULL };
+static const char *const table_numbers[] = {
+	"slots", "buffers", "bytes", "pages", "huge_buffers", "acct_pages", "shared", NULL,
+};
 /* pinned_twice and memlock are the check matcher's (check_match.c). */
 static const char *const oracle_top_keys[] = {
 	"case", "status", "reason", "pid", "rings", "direct_io",
-	"pinned_twice", "memlock", NULL,
+	"pinned_twice", "memlock", "churn", NULL,
 };
 
 static bool in_list(const char *key, const char *const *list)
@@ -485,6 +488,22 @@ static void cmp_ring(struct cmp *c, json_object *oring, json_object *rring,
 		cmp_numbers(c, "pinned_io", ov, get_obj(rring, "pinned_io"),
 			    pinned_io_numbers);
 	cmp_ring_internals(c, oring, rring);
+	/* a table registered before tracing: what the look at it found */
+	ov = get_obj(oring, "registered");
+	if (ov) {
+		rv = get_obj(rring, "registered");
+		if (!rv)
+			mismatch(c, "registered: report null, oracle a table");
+		else
+			cmp_numbers(c, "registered", ov, rv, table_numbers);
+	}
+	if (json_object_object_get_ex(oring, "origin", &ov)) {
+		const char *want = json_object_get_string(ov);
+
+		if (!json_object_object_get_ex(rring, "origin", &rv) ||
+		    strcmp(json_object_get_string(rv), want))
+			mismatch(c, "origin: report %s, oracle %s", rv ? jstr(rv) : "absent", want);
+	}
 }
 
 struct ring_ref {
@@ -648,6 +667,45 @@ static void cmp_io_phase_pins(struct cmp *c, json_object *oracle, json_object *r
 	}
 }
 
+/*
+ * Rings by the thousand: the report's totals must be exact, however many
+ * rings it lists one by one, and no table may have dropped one.
+ */
+static void cmp_churn(struct cmp *c, json_object *churn, json_object *report)
+{
+	static const struct { const char *oracle, *path[2]; } map[] = {
+		{ "rings", { "rings", NULL } },
+		{ "register_calls", { "register", "calls" } },
+		{ "buffers", { "register", "buffers" } },
+		{ "bytes", { "register", "bytes" } },
+		{ "pages", { "register", "pages" } },
+	};
+	json_object *totals = get_obj(report, "totals"), *ov, *rv;
+	long long dropped;
+
+	if (!totals) {
+		mismatch(c, "churn: report has no totals");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		char path[64];
+
+		rv = map[i].path[1] ? get_obj(totals, map[i].path[0]) : totals;
+		snprintf(path, sizeof(path), "totals.%s%s%s", map[i].path[0],
+			 map[i].path[1] ? "." : "", map[i].path[1] ? map[i].path[1] : "");
+		ov = NULL;
+		json_object_object_get_ex(churn, map[i].oracle, &ov);
+		json_object *leafv = NULL;
+		bool present = rv && json_object_object_get_ex(rv, map[i].path[1] ?
+						map[i].path[1] : map[i].path[0], &leafv);
+
+		cmp_number(c, path, ov, present, leafv, false);
+	}
+	if (json_object_object_get_ex(report, "rings_dropped", &rv) && jint(rv, &dropped) &&
+	    dropped)
+		mismatch(c, "rings_dropped: report %lld, oracle 0", dropped);
+}
+
 int compare_oracle_report(json_object *oracle, json_object *report,
 			  struct cmp_result *res)
 {
@@ -684,6 +742,9 @@ int compare_oracle_report(json_object *oracle, json_object *report,
 	if (v)
 		cmp_direct_io(&c, v, report, oracle_pid);
 	cmp_io_phase_pins(&c, oracle, report, oracle_pid);
+	v = get_obj(oracle, "churn");
+	if (v)
+		cmp_churn(&c, v, report);
 	return c.mismatches;
 }
 

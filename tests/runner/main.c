@@ -315,6 +315,7 @@ int main(int argc, char **argv)
 		run_workload_tests();
 		run_fio_tests();
 		run_check_tests();
+		run_live_tests();
 	}
 
 	if (rm_rf(env.tmpdir))

@@ -263,5 +263,6 @@ void run_workload_tests(void);	/* workload_runs.c */
 void run_fio_tests(void);	/* cases.c */
 void run_check_tests(void);	/* check_tests.c */
 void run_check_selftests(void);	/* selftest_check.c */
+void run_live_tests(void);	/* live_tests.c */
 
 #endif /* PINSCOPE_TEST_RUNNER_H */

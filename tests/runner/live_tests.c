@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Live sessions, the way services are traced:
+ *   live/CASE          the workload registers first, pinscope attaches with
+ *                      -p, then the workload does its IO and exits; the
+ *                      report must hold the table registered before, the
+ *                      IO exactly, and pinscope must end by itself
+ *   live/check_CASE    the same under `check -p`: its verdict on tables
+ *                      registered before tracing
+ *   lifetimes/trace_churn  every ring of ring_churn in `trace`, none lost
+ *   lifetimes/interval     -i 1: each short-lived ring in its interval
+ * (ring_churn and many_procs also run as e2e/ and check/ cases.)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+/* How long pinscope may take to notice its process ended and report. */
+#define LIVE_END_MS	10000
+
+struct live_run {
+	struct proc wl, ps;
+	json_object *oracle, *report;
+};
+
+static void live_free(struct live_run *r)
+{
+	proc_kill(&r->wl);
+	proc_kill(&r->ps);
+	proc_free(&r->wl);
+	proc_free(&r->ps);
+	json_object_put(r->oracle);
+	json_object_put(r->report);
+}
+
+/* workload -w CASE, then pinscope SUBCOMMAND -p PID; false: t says why. */
+static bool live_run(struct test *t, struct live_run *r, const char *subcommand,
+		     const char *name)
+{
+	char dir[4096], oracle_path[4200], report_path[4200], data[4200], err[512];
+	struct argv_buf w = {0}, a = {0};
+	bool ok = false;
+	const char *status;
+
+	if (!pinscope_ready(t) || test_mkdir(t, name, dir, sizeof(dir)))
+		return false;
+	snprintf(oracle_path, sizeof(oracle_path), "%s/oracle.json", dir);
+	snprintf(report_path, sizeof(report_path), "%s/report.json", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (mkdir(data, 0755)) {
+		test_fail(t, "mkdir %s: %s", data, strerror(errno));
+		return false;
+	}
+	av_add(&w, "%s", env.workload);
+	av_add(&w, "-w");
+	av_add(&w, "-o");
+	av_add(&w, "%s", oracle_path);
+	av_add(&w, "-d");
+	av_add(&w, "%s", data);
+	av_add(&w, "%s", name);
+	if (proc_start(&r->wl, w.v, NULL)) {
+		test_fail(t, "cannot start the workload");
+		goto out;
+	}
+	if (!proc_wait_line(&r->wl, "ready", 30000)) {
+		/* a case the kernel lacks ends at once with its oracle */
+		proc_wait(&r->wl, 5000);
+		r->oracle = json_load_file(oracle_path, err, sizeof(err));
+		status = json_object_get_string(jpath(r->oracle, "status"));
+		if (status && !strcmp(status, "skipped"))
+			test_skip(t, "%s", json_object_get_string(jpath(r->oracle, "reason")));
+		else
+			test_fail(t, "workload never said ready");
+		proc_log(&r->wl, &t->log);
+		goto out;
+	}
+	add_pinscope_args(&a, subcommand, report_path, NULL);
+	a.n--;			/* it ends with "--": follow a pid instead */
+	free(a.v[a.n]);
+	a.v[a.n] = NULL;
+	av_add(&a, "-p");
+	av_add(&a, "%d", (int)r->wl.pid);
+	if (proc_start(&r->ps, a.v, NULL) || !proc_wait_line(&r->ps, "Tracing", 30000)) {
+		test_fail(t, "pinscope did not start tracing");
+		proc_log(&r->ps, &t->log);
+		goto out;
+	}
+	proc_signal(&r->wl, SIGUSR1);
+	if (!proc_wait(&r->wl, 60000)) {
+		test_fail(t, "workload did not end after SIGUSR1");
+		goto out;
+	}
+	if (!proc_wait(&r->ps, LIVE_END_MS)) {
+		test_fail(t, "pinscope -p still running %d ms after its process ended",
+			  LIVE_END_MS);
+		proc_log(&r->ps, &t->log);
+		goto out;
+	}
+	proc_log(&r->wl, &t->log);
+	proc_log(&r->ps, &t->log);
+	r->oracle = json_load_file(oracle_path, err, sizeof(err));
+	if (!r->oracle) {
+		test_fail(t, "oracle: %s", err);
+		goto out;
+	}
+	r->report = json_load_file(report_path, err, sizeof(err));
+	if (!r->report) {
+		test_fail(t, "report: %s", err);
+		goto out;
+	}
+	ok = true;
+out:
+	av_free(&w);
+	av_free(&a);
+	return ok;
+}
+
+static void log_cmp(struct test *t, struct cmp_result *res)
+{
+	for (size_t i = 0; i < res->mismatches.n; i++)
+		sb_appendf(&t->log, "  mismatch: %s\n", res->mismatches.items[i]);
+	if (res->mismatches.n)
+		test_fail(t, "%s%s", res->mismatches.items[0],
+			  res->mismatches.n > 1 ? " (and more)" : "");
+}
+
+static void live_stat(const char *name)
+{
+	struct live_run r = {0};
+	struct cmp_result res = {0};
+	struct test t;
+
+	if (!test_begin(&t, "live/%s", name))
+		return;
+	if (live_run(&t, &r, "stat", name)) {
+		expect_exit(&t, &r.ps, "pinscope stat -p", 0);
+		compare_oracle_report(r.oracle, r.report, &res);
+		log_cmp(&t, &res);
+		if (test_failed(&t))
+			log_json(&t, "report", r.report);
+	}
+	cmp_result_free(&res);
+	live_free(&r);
+	test_end(&t);
+}
+
+static void live_check(const char *name)
+{
+	struct live_run r = {0};
+	struct cmp_result res = {0};
+	struct test t;
+
+	if (!test_begin(&t, "live/check_%s", name))
+		return;
+	if (live_run(&t, &r, "check", name)) {
+		expect_exit(&t, &r.ps, "pinscope check -p", check_expected_exit(r.oracle));
+		compare_check_report(r.oracle, r.report, &res);
+		log_cmp(&t, &res);
+		if (test_failed(&t))
+			log_json(&t, "report", r.report);
+	}
+	cmp_result_free(&res);
+	live_free(&r);
+	test_end(&t);
+}
+
+/* pinscope SUBCOMMAND -j [OPTION VALUE] -- pinscope-workload -o /dev/null NAME */
+static void follow_case(struct argv_buf *a, const char *subcommand, const char *option,
+			const char *value, const char *name)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "%s", subcommand);
+	av_add(a, "-j");
+	if (option) {
+		av_add(a, "%s", option);
+		av_add(a, "%s", value);
+	}
+	if (env.backend)
+		av_add(a, "--backend=%s", env.backend);
+	av_add(a, "--");
+	av_add(a, "%s", env.workload);
+	av_add(a, "-o");
+	av_add(a, "/dev/null");
+	av_add(a, "%s", name);
+}
+
+/* trace prints every ring creation and registration of ring_churn. */
+static void trace_churn(void)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	long long creates = 0, registers = 0, want = 20000;
+	const char *env_rings = getenv("PINSCOPE_CHURN_RINGS");
+	struct test t;
+
+	if (!test_begin(&t, "lifetimes/trace_churn"))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	if (env_rings)
+		want = atoll(env_rings) / 4 * 4;	/* 4 processes share them */
+	follow_case(&a, "trace", NULL, NULL, "ring_churn");
+	if (proc_run(&p, a.v, NULL)) {
+		test_fail(&t, "cannot start pinscope trace");
+		goto out;
+	}
+	expect_exit(&t, &p, "pinscope trace", 0);
+	for (const char *line = sb_str(&p.out); line && *line;) {
+		const char *end = strchr(line, '\n');
+
+		creates += !strncmp(line, "{\"time_s\"", 9) && strstr(line, "\"ring_create\"") &&
+			   (!end || strstr(line, "\"ring_create\"") < end);
+		registers += !strncmp(line, "{\"time_s\"", 9) && strstr(line, "\"REGISTER_BUFFERS\"") &&
+			     (!end || strstr(line, "\"REGISTER_BUFFERS\"") < end);
+		line = end ? end + 1 : NULL;
+	}
+	if (creates != want || registers != want)
+		test_fail(&t, "trace printed %lld ring creations and %lld registrations, "
+			  "the workload made %lld of each", creates, registers, want);
+	if (strstr(sb_str(&p.err), "lost"))
+		test_fail(&t, "trace says events were lost");
+	if (test_failed(&t))
+		proc_log(&p, &t.log);
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * stat -j -i 1 over ring_sequence: its first ring lives and dies in the
+ * first second, its second after 1.5 s; each must be in the report that
+ * covers its time, and the first not only in later ones.
+ */
+static void interval(void)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	json_tokener *tok = NULL;
+	int first_with[2] = { -1, -1 }, docs = 0;
+	const char *s;
+	struct test t;
+
+	if (!test_begin(&t, "lifetimes/interval"))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	follow_case(&a, "stat", "-i", "1", "ring_sequence");
+	if (proc_run(&p, a.v, NULL)) {
+		test_fail(&t, "cannot start pinscope stat");
+		goto out;
+	}
+	expect_exit(&t, &p, "pinscope stat -i 1", 0);
+	tok = json_tokener_new();
+	s = sb_str(&p.out);
+	/* the documents in order: which is the first to list ring 1, ring 2 */
+	while (s && *s) {
+		json_object *doc = json_tokener_parse_ex(tok, s, (int)strlen(s));
+		json_object *rings;
+
+		if (!doc)
+			break;
+		s += json_tokener_get_parse_end(tok);
+		while (*s == '\n' || *s == ' ')
+			s++;
+		rings = jpath(doc, "rings");
+		for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
+				   i < json_object_array_length(rings); i++) {
+			long long id;
+
+			if (jint(jpath(json_object_array_get_idx(rings, i), "ring"), &id) &&
+			    id >= 1 && id <= 2 && first_with[id - 1] < 0)
+				first_with[id - 1] = docs;
+		}
+		json_object_put(doc);
+		docs++;
+	}
+	if (docs < 3)
+		test_fail(&t, "%d reports in a run of over 3 s with -i 1", docs);
+	else if (first_with[0] != 0 || first_with[1] < 1 || first_with[1] > 2)
+		test_fail(&t, "ring 1 first in report %d (expected 0), ring 2 in %d "
+			  "(expected 1 or 2)", first_with[0], first_with[1]);
+	if (test_failed(&t))
+		proc_log(&p, &t.log);
+out:
+	if (tok)
+		json_tokener_free(tok);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_live_tests(void)
+{
+	static const char *const stat_cases[] = {
+		"live_attach", "live_attach_huge", "live_attach_clone", "live_pinned_twice",
+	};
+
+	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]); i++)
+		live_stat(stat_cases[i]);
+	live_check("live_attach");
+	live_check("live_pinned_twice");
+	trace_churn();
+	interval();
+}

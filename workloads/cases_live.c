@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Live services: tables registered before a tracer attaches (run with -w,
+ * a case registers, says "ready" and waits for SIGUSR1 before its IO), rings
+ * created and destroyed by the thousand, and processes by the thousand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "buffers.h"
+#include "cases.h"
+#include "io.h"
+#include "regs.h"
+
+#define KiB 1024
+
+/* Everything so far happened before the tracer came; then the case goes on. */
+static enum case_result attach_point(struct wctx *c)
+{
+	struct timespec limit = { .tv_sec = 120 };
+	sigset_t set;
+
+	if (!c->wait_attach)
+		return CASE_OK;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fprintf(stderr, "ready\n");
+	fflush(stderr);
+	if (sigtimedwait(&set, NULL, &limit) != SIGUSR1)
+		return case_fail(c, "no SIGUSR1 within 120 s");
+	oracle_attached(c->o);
+	return CASE_OK;
+}
+
+/* Buffer i gets i + 1 writes of 16 KiB: per-index counts nobody can guess. */
+static enum case_result uneven_writes(struct wctx *c, struct ws_ring *r, int fd,
+				      const struct iovec *iov, int nr, __u64 off)
+{
+	struct ws_io ios[16];
+	unsigned int n = 0;
+
+	for (int i = 0; i < nr; i++)
+		for (int k = 0; k <= i && n < 16; k++) {
+			buf_fill(iov[i].iov_base, 16 * KiB, 70 + i);
+			ios[n++] = (struct ws_io){ .opcode = IORING_OP_WRITE_FIXED,
+				.fd = fd, .addr = iov[i].iov_base, .len = 16 * KiB,
+				.off = off + n * 16 * KiB, .buf_index = i };
+		}
+	return io_run(c, r, ios, n);
+}
+
+enum case_result case_live_attach(struct wctx *c)
+{
+	struct iovec iov[4];
+	struct ws_ring *r;
+	enum case_result res;
+	int fd, ret;
+
+	if (!ring_and_direct_file(c, &r, &fd))
+		return CASE_FAILED;
+	for (int i = 0; i < 4; i++) {
+		iov[i] = (struct iovec){ buf_map(c, 64 * KiB), 64 * KiB };
+		if (!iov[i].iov_base)
+			return CASE_FAILED;
+	}
+	ret = reg_buffers(r->rec, iov, 4);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	if ((res = attach_point(c)) != CASE_OK)
+		return res;
+	return uneven_writes(c, r, fd, iov, 4, 0);
+}
+
+enum case_result case_live_attach_huge(struct wctx *c)
+{
+	struct iovec iov[2];
+	struct ws_ring *r;
+	enum case_result res;
+	char *huge;
+	int fd, ret;
+
+	if ((res = huge_reserve(c, 2)) != CASE_OK)
+		return res;
+	if (!ring_and_direct_file(c, &r, &fd))
+		return CASE_FAILED;
+	huge = buf_map_huge(c, 2 * HUGE_2M);
+	if (!huge)
+		return CASE_FAILED;
+	iov[0] = (struct iovec){ huge, HUGE_2M };
+	iov[1] = (struct iovec){ huge + HUGE_2M, HUGE_2M };
+	ret = reg_buffers(r->rec, iov, 2);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on hugetlb pages: %s", strerror(-ret));
+	if ((res = attach_point(c)) != CASE_OK)
+		return res;
+	return uneven_writes(c, r, fd, iov, 2, 0);
+}
+
+enum case_result case_live_attach_clone(struct wctx *c)
+{
+	struct iovec iov[4];
+	struct ws_ring *src, *dst;
+	enum case_result res;
+	int fd, ret;
+
+	if (!ring_and_direct_file(c, &src, &fd) || !(dst = ring_new(c, 8, 0)))
+		return CASE_FAILED;
+	for (int i = 0; i < 4; i++) {
+		iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
+		if (!iov[i].iov_base)
+			return CASE_FAILED;
+	}
+	ret = reg_buffers(src->rec, iov, 4);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	ret = reg_clone(dst->rec, src->rec, 0, 0, 0, 0);
+	if (ret == -EINVAL || ret == -EOPNOTSUPP)
+		return case_skip(c, "IORING_REGISTER_CLONE_BUFFERS: %s", strerror(-ret));
+	if (ret)
+		return case_fail(c, "CLONE_BUFFERS: %s", strerror(-ret));
+	if ((res = attach_point(c)) != CASE_OK)
+		return res;
+	res = uneven_writes(c, dst, fd, iov, 4, 0);
+	if (res == CASE_OK)
+		res = uneven_writes(c, src, fd, iov, 2, 1024 * KiB);
+	return res;
+}
+
+static long env_count(const char *name, long def)
+{
+	const char *v = getenv(name);
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n > 0 ? n : def;
+}
+
+/* One process's share of ring_churn: create, register one page, destroy. */
+static int churn(long rings, void *page)
+{
+	struct iovec iov = { page, PAGE_4K };
+
+	for (long i = 0; i < rings; i++) {
+		struct io_uring ring;
+
+		if (io_uring_queue_init(1, &ring, 0) < 0 ||
+		    io_uring_register_buffers(&ring, &iov, 1) < 0)
+			return 1;
+		io_uring_queue_exit(&ring);
+	}
+	return 0;
+}
+
+/* Run fn(count, page) in procs children; true when every one succeeded. */
+static bool in_children(struct wctx *c, long procs, long each, void *page,
+			int (*fn)(long, void *))
+{
+	bool ok = true;
+
+	fflush(NULL);
+	for (long p = 0; p < procs; p++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(fn(each, page));
+		if (pid < 0) {
+			case_fail(c, "fork: %s", strerror(errno));
+			ok = false;
+			break;
+		}
+	}
+	for (int status; wait(&status) > 0;)
+		ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return ok;
+}
+
+/*
+ * PINSCOPE_CHURN_RINGS rings (20,000) over PINSCOPE_CHURN_PROCS processes
+ * (4), each created, given one 4 KiB buffer and destroyed: more rings than
+ * pinscope's tables hold at once.
+ */
+enum case_result case_ring_churn(struct wctx *c)
+{
+	long procs = env_count("PINSCOPE_CHURN_PROCS", 4);
+	long each = env_count("PINSCOPE_CHURN_RINGS", 20000) / procs;
+	void *page = buf_map(c, PAGE_4K);
+	json_object *o;
+
+	if (!page)
+		return CASE_FAILED;
+	if (!in_children(c, procs, each, page, churn))
+		return case_fail(c, "a churning process failed");
+	o = json_object_new_object();
+	json_object_object_add(o, "rings", json_object_new_int64(procs * each));
+	json_object_object_add(o, "register_calls", json_object_new_int64(procs * each));
+	json_object_object_add(o, "buffers", json_object_new_int64(procs * each));
+	json_object_object_add(o, "bytes", json_object_new_int64(procs * each * PAGE_4K));
+	json_object_object_add(o, "pages", json_object_new_int64(procs * each));
+	json_object_object_add(o, "processes", json_object_new_int64(procs));
+	oracle_set_extra(c->o, "churn", o);
+	return CASE_OK;
+}
+
+static int nothing(long n, void *unused)
+{
+	return 0;
+}
+
+/*
+ * PINSCOPE_SHORT_PROCS (5,000) processes that only start and end, more than
+ * the traced-process table once held, then this one pins pages per IO: a
+ * tracer that lost track of its processes would say nothing pinned.
+ */
+enum case_result case_many_procs(struct wctx *c)
+{
+	long procs = env_count("PINSCOPE_SHORT_PROCS", 5000);
+
+	if (!in_children(c, procs, 0, NULL, nothing))
+		return case_fail(c, "a short-lived process failed");
+	oracle_set_extra(c->o, "short_processes", json_object_new_int64(procs));
+	return case_odirect_no_fixed(c);
+}
+
+/*
+ * Two rings register the same 32 KiB before the tracer comes (the second
+ * pins it again, where a clone would have shared it); check must find the
+ * memory pinned twice from the tables alone.
+ */
+enum case_result case_live_pinned_twice(struct wctx *c)
+{
+	struct iovec iov[2];
+	struct ws_ring *a, *b;
+	enum case_result res;
+	int fd, ret;
+	char *mem;
+
+	if (!ring_and_direct_file(c, &a, &fd) || !(b = ring_new(c, 8, 0)))
+		return CASE_FAILED;
+	mem = buf_map(c, 32 * KiB);
+	if (!mem)
+		return CASE_FAILED;
+	iov[0] = (struct iovec){ mem, 16 * KiB };
+	iov[1] = (struct iovec){ mem + 16 * KiB, 16 * KiB };
+	if ((ret = reg_buffers(a->rec, iov, 2)) || (ret = reg_buffers(b->rec, iov, 2)))
+		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	if ((res = attach_point(c)) != CASE_OK)
+		return res;
+	return uneven_writes(c, b, fd, iov, 2, 0);
+}
+
+/*
+ * Two rings one after the other, each living a moment, with 1.5 s between
+ * them: a tracer reporting every second (-i 1) shows each in its interval.
+ */
+enum case_result case_ring_sequence(struct wctx *c)
+{
+	char path[512];
+	int fd = data_file_open(c, O_DIRECT, path, sizeof(path));
+
+	if (fd < 0)
+		return CASE_FAILED;
+	for (int n = 0; n < 2; n++) {
+		struct iovec iov[2];
+		struct ws_ring *r = ring_new(c, 8, 0);
+		enum case_result res;
+		int ret;
+
+		if (!r)
+			return CASE_FAILED;
+		for (int i = 0; i < 2; i++) {
+			iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
+			if (!iov[i].iov_base)
+				return CASE_FAILED;
+		}
+		if ((ret = reg_buffers(r->rec, iov, 2)))
+			return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+		if ((res = uneven_writes(c, r, fd, iov, 2, 0)) != CASE_OK)
+			return res;
+		ring_close(c, r);
+		usleep(1500 * 1000);
+	}
+	return CASE_OK;
+}
