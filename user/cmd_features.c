@@ -2,6 +2,8 @@
 /* pinscope features: every decision the tool makes on this kernel, and why. */
 #include <stdio.h>
 #include <unistd.h>
+#include <string.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "commands.h"
@@ -76,6 +78,19 @@ static void print_results(FILE *out, const struct probe_result *res, size_t n)
 			res[i].how);
 }
 
+/* tracer.c's decision: the task iterators, and io_uring's file release to know its files */
+static const char *rings_found_by(const struct kernel_info *ki)
+{
+	static const char *const sym[] = { "io_uring_release" };
+	uint64_t addr = 0;
+
+	if (kbtf_has_type(ki, "bpf_iter__task_file", BTF_KIND_STRUCT) &&
+	    kbtf_has_type(ki, "bpf_iter__task", BTF_KIND_STRUCT) &&
+	    !kallsyms_find(sym, 1, &addr) && addr)
+		return "bpf_iter";
+	return "fdinfo";
+}
+
 int cmd_features(struct env *env)
 {
 	struct probe_result bk[BK_COUNT], feat[MAX_FEATURES];
@@ -98,6 +113,7 @@ int cmd_features(struct env *env)
 	struct internal_hook *hooks;
 	size_t nhooks = internals_probe(&ki, &hooks, true);
 	char why[128];
+	const char *found_by = rings_found_by(&ki);
 
 	if (env->json) {
 		json_object *doc = json_object_new_object();
@@ -126,6 +142,7 @@ int cmd_features(struct env *env)
 			json_object_array_add(hl, h);
 		}
 		json_object_object_add(doc, "hooks", hl);
+		json_object_object_add(doc, "rings_found_by", json_object_new_string(found_by));
 		render_json_print(out, doc, true);
 		json_object_put(doc);
 	} else {
@@ -149,6 +166,10 @@ int cmd_features(struct env *env)
 				hooks[i].func, hooks[i].in_btf ? "yes" : "no",
 				hooks[i].in_kallsyms ? "yes" : "no", fl, why);
 		}
+		fprintf(out, "\nrings that existed before tracing are found by: %s\n  (%s)\n",
+			found_by, !strcmp(found_by, "bpf_iter") ?
+			"iter/task_file and iter/task walk every table" :
+			"/proc/PID/fdinfo: slots, buffers, bytes, pages");
 		fprintf(out, "\nio_uring registered-buffer features:\n");
 		print_results(out, feat, nfeat);
 	}

@@ -19,6 +19,7 @@ static const struct option long_opts[] = {
 	{ "hist",     no_argument,       NULL, 'H' },
 	{ "registration-only", no_argument, NULL, 'R' },
 	{ "bpf-stats", no_argument,      NULL, 'S' },
+	{ "rings-from", required_argument, NULL, 'F' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -87,6 +88,15 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 		case 'H': env->hist = true; break;
 		case 'R': env->registration_only = true; break;
 		case 'S': env->bpf_stats = true; break;
+		case 'F':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "bpf") &&
+			    strcmp(optarg, "fdinfo")) {
+				ps_error("--rings-from: expected auto, bpf or fdinfo, got '%s'",
+					 optarg);
+				return PS_EXIT_FAIL;
+			}
+			env->rings_from = optarg;
+			break;
 		case 'h': *help = true; return 0;
 		case 'p':
 			if (parse_int("-p", optarg, 1, INT_MAX, &v))

@@ -204,6 +204,11 @@ static bool pid_alive(uint32_t pid)
 	return !(kill((pid_t)pid, 0) && errno == ESRCH);
 }
 
+static bool traced_pid(pid_t pid, void *tracer)
+{
+	return tracer_traces_pid(tracer, pid);
+}
+
 static void keep_procs(struct harvest *h, struct tracer *t, const struct report *r)
 {
 	int fd = bpf_map__fd(tracer_skel(t)->maps.proc_stats);
@@ -234,6 +239,40 @@ static void keep_procs(struct harvest *h, struct tracer *t, const struct report 
 	}
 }
 
+/*
+ * Without looks: /proc again. The rings of a process no longer listed (it
+ * ended, or closed them) keep what was seen last, up to HARVEST_KEEP_RINGS.
+ */
+static int rescan_fdinfo(struct harvest *h, struct tracer *t)
+{
+	struct fdinfo_ring *now = NULL;
+	size_t nr = 0, cap = 0, kept = 0;
+	int e = fdinfo_scan_all(traced_pid, t, &now, &nr, &cap);
+
+	if (e) {
+		free(now);
+		return e;
+	}
+	for (size_t i = 0; i < h->nr_found; i++) {
+		const struct fdinfo_ring *old = &h->found[i];
+		bool listed = false;
+
+		for (size_t j = 0; j < nr && !listed; j++)
+			listed = now[j].pid == old->pid;
+		if (listed || kept == HARVEST_KEEP_RINGS)
+			continue;
+		if (!room_for_one(&now, nr, &cap, sizeof(*now)))
+			break;
+		now[nr++] = *old;
+		kept++;
+	}
+	free(h->found);
+	h->found = now;
+	h->nr_found = nr;
+	h->cap_found = cap;
+	return 0;
+}
+
 int harvest_run(struct harvest *h, struct tracer *t)
 {
 	struct report tmp = {};
@@ -250,14 +289,19 @@ int harvest_run(struct harvest *h, struct tracer *t)
 		if (e)
 			return e;
 		h->gen = gen;
-		h->look_start_ns[gen & 1] = start;
+	} else {
+		e = rescan_fdinfo(h, t);
+		if (e)
+			return e;
+		h->gen++;
 	}
+	h->look_start_ns[h->gen & 1] = start;
 	e = collect_report(t, &tmp);
 	tmp_rings = tmp.nr_rings;
 	if (e)
 		goto out;
 	keep_procs(h, t, &tmp);
-	if (!h->looks || h->gen < 2)
+	if (h->gen < 2)
 		goto out;
 	/* gone: neither this look nor the one before saw it, though it existed then */
 	prev_start = h->look_start_ns[(h->gen - 1) & 1];
@@ -269,7 +313,10 @@ int harvest_run(struct harvest *h, struct tracer *t)
 	for (size_t i = 0; i < tmp.nr_rings; i++) {
 		struct ring_report *ring = &tmp.rings[i];
 
-		if (ring->info.seen_gen + 1 >= h->gen || ring->info.created_ns >= prev_start)
+		if (ring->info.created_ns >= prev_start)
+			continue;
+		/* without looks, a ring is known to be gone with its process only */
+		if (h->looks ? ring->info.seen_gen + 1 >= h->gen : pid_alive(ring->info.pid))
 			continue;
 		gone[nr_gone++] = ring->info.id;	/* ascending: tmp is sorted */
 		keep_ring(h, ring);
@@ -287,6 +334,58 @@ out:
 }
 
 
+/* The BPF ring that fdinfo ring f is: same fd, or the process's one ring first met at an IO. */
+static struct ring_report *ring_of_found(struct report *r, const struct harvest *h,
+					 const struct fdinfo_ring *f)
+{
+	struct ring_report *unnamed = NULL;
+	int nr_unnamed = 0, nr_found = 0;
+
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		struct ring_report *ring = &r->rings[i];
+
+		if (ring->info.pid != (uint32_t)f->pid || ring->folded)
+			continue;
+		if (ring->info.fd == f->fd)
+			return ring;
+		if (ring->info.fd < 0) {
+			unnamed = ring;
+			nr_unnamed++;
+		}
+	}
+	for (size_t i = 0; i < h->nr_found; i++)
+		nr_found += h->found[i].pid == f->pid;
+	return nr_unnamed == 1 && nr_found == 1 ? unnamed : NULL;
+}
+
+/* Without looks: what fdinfo listed, on the rings BPF knows or as rings of their own. */
+static void merge_found(const struct harvest *h, struct report *r)
+{
+	for (size_t i = 0; i < h->nr_found; i++) {
+		const struct fdinfo_ring *f = &h->found[i];
+		struct ring_report *ring = ring_of_found(r, h, f);
+
+		if (!ring) {
+			struct ring_report *p = realloc(r->rings, (r->nr_rings + 1) * sizeof(*p));
+
+			if (!p)
+				return;
+			r->rings = p;
+			ring = &r->rings[r->nr_rings++];
+			memset(ring, 0, sizeof(*ring));
+			/* ids BPF never hands out: above every sequence number */
+			ring->info.id = 0x80000000u + (uint32_t)i;
+			ring->info.origin = PS_RING_FOUND;
+			ring->info.pid = (uint32_t)f->pid;
+			memcpy(ring->info.comm, f->comm, sizeof(ring->info.comm));
+		}
+		ring->info.fd = f->fd;
+		ring->registered = f->table;
+		ring->registered_known = true;
+		ring->registered_partial = true;
+	}
+}
+
 void harvest_into(const struct harvest *h, struct report *r)
 {
 	uint64_t last_start = h->look_start_ns[h->gen & 1];
@@ -295,8 +394,8 @@ void harvest_into(const struct harvest *h, struct report *r)
 		struct ring_report *ring = &r->rings[i];
 
 		/* the last look did not see it, though it existed then */
-		if (h->looks && h->gen && ring->info.seen_gen != h->gen &&
-		    ring->info.created_ns < last_start)
+		if (h->gen && ring->info.created_ns < last_start &&
+		    (h->looks ? ring->info.seen_gen != h->gen : !pid_alive(ring->info.pid)))
 			ring->gone = true;
 	}
 	struct ring_report *rings = realloc(r->rings, (r->nr_rings + h->nr_gone) *
@@ -307,6 +406,8 @@ void harvest_into(const struct harvest *h, struct report *r)
 		for (size_t i = 0; i < h->nr_gone; i++)
 			ring_report_copy(&r->rings[r->nr_rings++], &h->gone[i]);
 	}
+	if (!h->looks)
+		merge_found(h, r);
 	if (h->nr_exited) {
 		struct proc_report *p = realloc(r->procs,
 						(r->nr_procs + h->nr_exited) * sizeof(*p));
@@ -318,8 +419,8 @@ void harvest_into(const struct harvest *h, struct report *r)
 		}
 	}
 	report_sort_rings(r);
-	r->rings_source = h->looks ? "bpf_iter" : "none";
-	r->rings_source_tables = h->looks;
+	r->rings_source = h->looks ? "bpf_iter" : "fdinfo";
+	r->rings_source_tables = true;
 	r->procs_exited = h->procs_harvested;
 	report_totals(r);
 }
@@ -330,6 +431,7 @@ void harvest_free(struct harvest *h)
 		ring_report_free(&h->gone[i]);
 	free(h->gone);
 	free(h->exited);
+	free(h->found);
 	for (int i = 0; i < HARVEST_RECENT; i++)
 		free(h->recent[i]);
 	memset(h, 0, sizeof(*h));

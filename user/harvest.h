@@ -12,6 +12,7 @@
 #define PS_HARVEST_H
 
 #include <stdint.h>
+#include "fdinfo.h"
 #include "report.h"
 #include "tracer.h"
 
@@ -41,6 +42,9 @@ struct harvest {
 	uint32_t *recent[HARVEST_RECENT];
 	size_t nr_recent[HARVEST_RECENT];
 	unsigned int runs;
+	/* without looks: the rings /proc/PID/fdinfo listed at the last run */
+	struct fdinfo_ring *found;
+	size_t nr_found, cap_found;
 };
 
 void harvest_init(struct harvest *h, struct tracer *t);

@@ -45,6 +45,8 @@ static void usage(FILE *out)
 		"  -H, --hist          stat: histograms after the report (stat only)\n"
 		"  --registration-only no per-IO hooks: zero cost per IO, registrations only\n"
 		"  --bpf-stats         BPF run-time statistics: what each program costs\n"
+		"  --rings-from SRC    find rings older than the session with auto (default),\n"
+		"                      bpf (task iterators) or fdinfo (/proc/PID/fdinfo)\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
 		"\nExit status: 0 success; check: 0 zero repeated pinning, 1 violations;\n"
 		"2 could not run or check (usage, privileges, kernel). With -- CMD, the\n"

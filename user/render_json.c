@@ -89,17 +89,20 @@ static json_object *reg_json(const struct report *r, const struct reg_report *g,
 }
 
 /* A table as a look saw it (the ring's "registered"). */
-static json_object *table_json(const struct report *r, const struct ps_table_sum *t)
+static json_object *table_json(const struct report *r, const struct ring_report *ring)
 {
+	const struct ps_table_sum *t = &ring->registered;
+	bool all = !ring->registered_partial;	/* fdinfo lists addresses and lengths only */
 	json_object *o = json_object_new_object();
 
 	add_u64(o, "slots", t->slots);
 	add_u64(o, "buffers", t->buffers);
 	add_u64(o, "bytes", t->bytes);
 	add_u64(o, "pages", t->pages);
-	add_u64(o, "huge_buffers", t->huge_buffers);
-	json_object_object_add(o, "acct_pages", r->acct_pages_known ? U64(t->acct_pages) : NULL);
-	add_u64(o, "shared", t->shared);
+	json_object_object_add(o, "huge_buffers", all ? U64(t->huge_buffers) : NULL);
+	json_object_object_add(o, "acct_pages",
+			       all && r->acct_pages_known ? U64(t->acct_pages) : NULL);
+	json_object_object_add(o, "shared", all ? U64(t->shared) : NULL);
 	return o;
 }
 
@@ -128,7 +131,7 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 	if (ring->folded)
 		add_u64(o, "folded_rings", ring->folded);
 	json_object_object_add(o, "registered", ring->registered_known ?
-			       table_json(r, &ring->registered) : NULL);
+			       table_json(r, ring) : NULL);
 	add_u64(o, "ring_mem_pages", ring->info.region_pages);
 	json_object_object_add(o, "ring_mem_huge", json_object_new_boolean(ring->info.region_huge));
 	for (int k = 0; k < REG_KINDS; k++)

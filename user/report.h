@@ -86,6 +86,7 @@ struct ring_report {
 	 */
 	struct ps_table_sum registered;
 	bool registered_known;	/* false: no snapshot of the table was taken */
+	bool registered_partial; /* from fdinfo: no huge pages, charges or sharing */
 	bool gone;		/* the kernel freed the ring before the report */
 	/*
 	 * 0: one ring. Else the number of gone rings of process info.pid that

@@ -106,9 +106,17 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		}
 		s->have_target = true;
 	}
-	e = tracer_new(o, &s->ki, &s->tracer, err, sizeof(err));
+	struct tracer_opts with_env = *o;
+
+	with_env.no_looks = env->rings_from && !strcmp(env->rings_from, "fdinfo");
+	e = tracer_new(&with_env, &s->ki, &s->tracer, err, sizeof(err));
 	if (e) {
 		ps_error("%s", err);
+		return PS_EXIT_FAIL;
+	}
+	if (env->rings_from && !strcmp(env->rings_from, "bpf") && !tracer_has_looks(s->tracer)) {
+		ps_error("--rings-from bpf: the task iterators do not load on this kernel; "
+			 "use auto or fdinfo");
 		return PS_EXIT_FAIL;
 	}
 	s->user_event = on_event;

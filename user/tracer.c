@@ -364,6 +364,15 @@ int tracer_trace_pid(struct tracer *t, pid_t pid)
 	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &one, BPF_ANY);
 }
 
+bool tracer_traces_pid(const struct tracer *t, pid_t pid)
+{
+	__u32 key = pid;
+	__u8 v;
+
+	return !t->skel->rodata->filter_tgid ||
+	       !bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.traced), &key, &v);
+}
+
 void tracer_on_event(struct tracer *t, tracer_event_fn fn, void *cookie)
 {
 	t->on_event = fn;

@@ -50,6 +50,8 @@ int tracer_new(const struct tracer_opts *opts, const struct kernel_info *ki,
 void tracer_free(struct tracer *t);
 
 int tracer_trace_pid(struct tracer *t, pid_t pid);
+/* Whether pid's events are traced (always, without a pid filter). */
+bool tracer_traces_pid(const struct tracer *t, pid_t pid);
 void tracer_on_event(struct tracer *t, tracer_event_fn fn, void *cookie);
 /* True when there is a ring buffer to wait on (tracer_poll then sleeps). */
 bool tracer_has_events(const struct tracer *t);

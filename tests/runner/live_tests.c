@@ -40,7 +40,7 @@ static void live_free(struct live_run *r)
 
 /* workload -w CASE, then pinscope SUBCOMMAND -p PID; false: t says why. */
 static bool live_run(struct test *t, struct live_run *r, const char *subcommand,
-		     const char *name)
+		     const char *name, const char *option)
 {
 	char dir[4096], oracle_path[4200], report_path[4200], data[4200], err[512];
 	struct argv_buf w = {0}, a = {0};
@@ -79,7 +79,7 @@ static bool live_run(struct test *t, struct live_run *r, const char *subcommand,
 		proc_log(&r->wl, &t->log);
 		goto out;
 	}
-	add_pinscope_args(&a, subcommand, report_path, NULL);
+	add_pinscope_args(&a, subcommand, report_path, option);
 	a.n--;			/* it ends with "--": follow a pid instead */
 	free(a.v[a.n]);
 	a.v[a.n] = NULL;
@@ -137,7 +137,7 @@ static void live_stat(const char *name)
 
 	if (!test_begin(&t, "live/%s", name))
 		return;
-	if (live_run(&t, &r, "stat", name)) {
+	if (live_run(&t, &r, "stat", name, NULL)) {
 		expect_exit(&t, &r.ps, "pinscope stat -p", 0);
 		compare_oracle_report(r.oracle, r.report, &res);
 		log_cmp(&t, &res);
@@ -157,9 +157,45 @@ static void live_check(const char *name)
 
 	if (!test_begin(&t, "live/check_%s", name))
 		return;
-	if (live_run(&t, &r, "check", name)) {
+	if (live_run(&t, &r, "check", name, NULL)) {
 		expect_exit(&t, &r.ps, "pinscope check -p", check_expected_exit(r.oracle));
 		compare_check_report(r.oracle, r.report, &res);
+		log_cmp(&t, &res);
+		if (test_failed(&t))
+			log_json(&t, "report", r.report);
+	}
+	cmp_result_free(&res);
+	live_free(&r);
+	test_end(&t);
+}
+
+/*
+ * The same through /proc/PID/fdinfo, the source for kernels without task
+ * iterators: the table's slots, buffers, bytes and pages, nothing more.
+ */
+static void live_fdinfo(const char *name)
+{
+	static const char *const unknown[] = { "huge_buffers", "acct_pages", "shared" };
+	struct live_run r = {0};
+	struct cmp_result res = {0};
+	json_object *rings, *reg;
+	struct test t;
+
+	if (!test_begin(&t, "live/fdinfo_%s", name))
+		return;
+	if (live_run(&t, &r, "stat", name, "--rings-from=fdinfo")) {
+		expect_exit(&t, &r.ps, "pinscope stat -p --rings-from=fdinfo", 0);
+		rings = jpath(r.oracle, "rings");
+		for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
+				   i < json_object_array_length(rings); i++)
+			if ((reg = jpath(json_object_array_get_idx(rings, i), "registered")))
+				for (size_t k = 0; k < sizeof(unknown) / sizeof(unknown[0]); k++)
+					json_object_object_del(reg, unknown[k]);
+		if (strcmp(json_object_get_string(jpath(r.report, "rings_found_by")) ?: "",
+			   "fdinfo"))
+			test_fail(&t, "rings_found_by: report %s, expected fdinfo",
+				  json_object_get_string(jpath(r.report, "rings_found_by")));
+		compare_oracle_report(r.oracle, r.report, &res);
 		log_cmp(&t, &res);
 		if (test_failed(&t))
 			log_json(&t, "report", r.report);
@@ -303,6 +339,7 @@ void run_live_tests(void)
 
 	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]); i++)
 		live_stat(stat_cases[i]);
+	live_fdinfo("live_attach");
 	live_check("live_attach");
 	live_check("live_pinned_twice");
 	trace_churn();

@@ -225,6 +225,69 @@ static void m_empty_ring_did_io(json_object *o, json_object *r)
 	json_object_object_add(ring_of(r, 3), "fixed_io", fixed);
 }
 
+/* A table registered before tracing: the oracle's and the report's. */
+static json_object *table(long long buffers, long long pages)
+{
+	json_object *t = json_object_new_object();
+
+	set_int(t, "slots", 4);
+	set_int(t, "buffers", buffers);
+	set_int(t, "bytes", buffers * 16384);
+	set_int(t, "pages", pages);
+	set_int(t, "huge_buffers", 0);
+	set_int(t, "acct_pages", pages);
+	set_int(t, "shared", 0);
+	return t;
+}
+
+static void found_ring(json_object *o, json_object *r, long long report_pages)
+{
+	json_object_object_add(json_object_array_get_idx(jpath(o, "rings"), 0), "registered",
+			       table(4, 16));
+	json_object_object_add(json_object_array_get_idx(jpath(o, "rings"), 0), "origin",
+			       json_object_new_string("found"));
+	json_object_object_add(ring_of(r, 0), "registered", table(4, report_pages));
+	json_object_object_add(ring_of(r, 0), "origin", json_object_new_string("found"));
+}
+
+static void m_found_match(json_object *o, json_object *r) { found_ring(o, r, 16); }
+static void m_found_pages(json_object *o, json_object *r) { found_ring(o, r, 12); }
+
+static void m_found_not_looked(json_object *o, json_object *r)
+{
+	found_ring(o, r, 16);
+	json_object_object_add(ring_of(r, 0), "registered", NULL);
+}
+
+static void m_found_created(json_object *o, json_object *r)
+{
+	found_ring(o, r, 16);
+	json_object_object_add(ring_of(r, 0), "origin", json_object_new_string("created"));
+}
+
+/* ring_churn's totals, and one registration the report missed */
+static void churn(json_object *o, json_object *r, long long report_calls)
+{
+	json_object *c = json_object_new_object(), *t = json_object_new_object();
+	json_object *reg = json_object_new_object();
+
+	set_int(c, "rings", 20000);
+	set_int(c, "register_calls", 20000);
+	set_int(c, "buffers", 20000);
+	set_int(c, "bytes", 20000LL * 4096);
+	set_int(c, "pages", 20000);
+	json_object_object_add(o, "churn", c);
+	set_int(t, "rings", 20000);
+	set_int(reg, "calls", report_calls);
+	set_int(reg, "buffers", 20000);
+	set_int(reg, "bytes", 20000LL * 4096);
+	set_int(reg, "pages", 20000);
+	json_object_object_add(t, "register", reg);
+	json_object_object_add(r, "totals", t);
+}
+
+static void m_churn_calls(json_object *o, json_object *r) { churn(o, r, 19999); }
+
 struct selftest {
 	const char *name;
 	void (*mutate)(json_object *oracle, json_object *report);
@@ -270,6 +333,15 @@ static const struct selftest selftests[] = {
 	  "direct_io.ios: report 0 (absent), oracle 2", NULL },
 	{ "idle_ring_did_io", m_empty_ring_did_io,
 	  "ring fd 7: fixed_io: key \"READ_FIXED\" in report", NULL },
+	{ "match_found_table", m_found_match, NULL, NULL },
+	{ "found_table_pages", m_found_pages,
+	  "ring fd 3: registered.pages: report 12, oracle 16", NULL },
+	{ "found_table_not_looked", m_found_not_looked,
+	  "ring fd 3: registered: report null, oracle a table", NULL },
+	{ "found_ring_origin", m_found_created,
+	  "ring fd 3: origin: report \"created\", oracle found", NULL },
+	{ "churn_register_calls", m_churn_calls,
+	  "totals.register.calls: report 19999, oracle 20000", NULL },
 };
 
 static bool has_substr(const struct strlist *sl, const char *s)
