@@ -52,12 +52,13 @@ struct {
 
 /*
  * io_ring_ctx address -> ring id. Internal to the BPF side: a freed ring's
- * address may be reused by a new ring, which then gets a new id.
+ * address may be reused by a new ring, which then gets a new id (overwriting
+ * the entry). User space never deletes here: between its read and its
+ * delete a new ring may take the address. Stale entries age out instead.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* harvested, not evicted */
-	__uint(max_entries, 2 * PS_MAX_RINGS);	/* room for dropped rings' id 0 too */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PS_MAX_RINGS);
 	__type(key, __u64);
 	__type(value, __u32);
 } ring_ids SEC(".maps");

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
+#include "mapdump.h"
 #include "pinscope.skel.h"
 
 static void *grow(void *arr, size_t n, size_t elsz)
@@ -21,89 +22,6 @@ static void *grow(void *arr, size_t n, size_t elsz)
 }
 
 #define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
-
-/* A whole hash map, read with as few system calls as the kernel allows. */
-struct dump {
-	char *keys, *vals;
-	__u32 n;
-};
-
-static void dump_free(struct dump *d)
-{
-	free(d->keys);
-	free(d->vals);
-	memset(d, 0, sizeof(*d));
-}
-
-/* Key by key: kernels without batch lookups. */
-static int dump_slowly(int fd, size_t ksz, size_t vsz, struct dump *d, __u32 cap)
-{
-	char *key = malloc(ksz);
-	int e;
-
-	if (!key)
-		return -ENOMEM;
-	for (e = bpf_map_get_next_key(fd, NULL, key); !e; e = bpf_map_get_next_key(fd, key, key)) {
-		if (d->n == cap) {
-			char *k = realloc(d->keys, (size_t)(cap *= 2) * ksz);
-			char *v = k ? realloc(d->vals, (size_t)cap * vsz) : NULL;
-
-			if (k)
-				d->keys = k;
-			if (!v) {
-				free(key);
-				return -ENOMEM;
-			}
-			d->vals = v;
-		}
-		if (bpf_map_lookup_elem(fd, key, d->vals + (size_t)d->n * vsz))
-			continue;	/* deleted meanwhile */
-		memcpy(d->keys + (size_t)d->n++ * ksz, key, ksz);
-	}
-	free(key);
-	return 0;
-}
-
-static int map_dump(int fd, size_t ksz, size_t vsz, struct dump *d)
-{
-	__u32 cap = 1024, token = 0, count;
-	bool first = true;
-	int e = 0;
-
-	memset(d, 0, sizeof(*d));
-	d->keys = malloc((size_t)cap * ksz);
-	d->vals = malloc((size_t)cap * vsz);
-	while (d->keys && d->vals) {
-		if (cap - d->n < 256) {
-			char *k = realloc(d->keys, (size_t)(cap *= 2) * ksz);
-			char *v = k ? realloc(d->vals, (size_t)cap * vsz) : NULL;
-
-			if (k)
-				d->keys = k;
-			if (!v)
-				break;
-			d->vals = v;
-		}
-		count = cap - d->n;
-		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
-					 d->keys + (size_t)d->n * ksz,
-					 d->vals + (size_t)d->n * vsz, &count, NULL) ? -errno : 0;
-		first = false;
-		if (e == -ENOENT || !e) {
-			d->n += count;
-			if (e)
-				return 0;
-			continue;
-		}
-		if (e == -ENOSPC)	/* a bucket larger than the room left */
-			continue;
-		/* no batch operations here: start again, key by key */
-		d->n = 0;
-		return dump_slowly(fd, ksz, vsz, d, cap);
-	}
-	dump_free(d);
-	return -ENOMEM;
-}
 
 /* Runs body for every entry of a hash map (continue moves to the next one). */
 #define FOR_EACH_ENTRY(fd, key, val, vsize, body)				\
@@ -126,12 +44,14 @@ static int by_ring_id(const void *a, const void *b)
 	return (x->info.id > y->info.id) - (x->info.id < y->info.id);
 }
 
-static void collect_rings(int fd, struct report *r)
+static void collect_rings(int fd, struct report *r, collect_keep_fn keep, void *cookie)
 {
 	__u32 key;
 	struct ps_ring ring;
 
 	FOR_EACH_ENTRY(fd, key, &ring, sizeof(ring), {
+		if (keep && !keep(&ring, cookie))
+			continue;
 		struct ring_report *rr = PUSH(r->rings, r->nr_rings);
 		rr->info = ring;
 		rr->registered = ring.registered;
@@ -450,7 +370,7 @@ static int collect_io_latency(const struct bpf_map *map, int ncpu, struct report
 	return 0;
 }
 
-int collect_report(struct tracer *t, struct report *r)
+int collect_rings_where(struct tracer *t, struct report *r, collect_keep_fn keep, void *cookie)
 {
 	struct pinscope_bpf *s = tracer_skel(t);
 	int ncpu = libbpf_num_possible_cpus();
@@ -459,7 +379,9 @@ int collect_report(struct tracer *t, struct report *r)
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	report_free(r);
-	collect_rings(bpf_map__fd(s->maps.rings), r);
+	collect_rings(bpf_map__fd(s->maps.rings), r, keep, cookie);
+	if (!r->nr_rings)
+		return 0;	/* nothing to count for */
 	collect_reg(bpf_map__fd(s->maps.reg_stats), r);
 	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
 	e = collect_io(bpf_map__fd(s->maps.io_stats), ncpu, r);
@@ -471,6 +393,20 @@ int collect_report(struct tracer *t, struct report *r)
 		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
 	if (!e)
 		e = collect_imports(bpf_map__fd(s->maps.imports), ncpu, r);
+	return e;
+}
+
+void collect_procs_only(struct tracer *t, struct report *r)
+{
+	collect_procs(bpf_map__fd(tracer_skel(t)->maps.proc_stats), r);
+}
+
+int collect_report(struct tracer *t, struct report *r)
+{
+	struct pinscope_bpf *s = tracer_skel(t);
+	int ncpu = libbpf_num_possible_cpus();
+	int e = collect_rings_where(t, r, NULL, NULL);
+
 	collect_procs(bpf_map__fd(s->maps.proc_stats), r);
 	collect_hists(bpf_map__fd(s->maps.hists), r);
 	if (!e)

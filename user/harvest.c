@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "collect.h"
 #include "harvest.h"
+#include "mapdump.h"
 #include "pinscope.skel.h"
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
@@ -79,43 +80,27 @@ static uint32_t ring_in_imu_key(const void *key, const void *val)
 	return *(const uint32_t *)((const char *)key + sizeof(uint64_t));	/* {imu, ring} */
 }
 
-/* Keys are gathered first: a hash map's iteration restarts after a delete. */
+/* One read of the whole map, one delete of what leaves. */
 static void prune_map(const struct bpf_map *map, entry_ring_fn ring_of,
 		      const struct id_sets *s)
 {
-	int fd = bpf_map__fd(map);
 	size_t ksz = bpf_map__key_size(map), vsz = bpf_map__value_size(map);
-	size_t n = 0, cap = 0;
-	char *keys = NULL, *key = malloc(ksz), *val;
-	bool percpu = bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH;
 	int ncpu = libbpf_num_possible_cpus();
+	struct dump d;
+	__u32 n = 0;
 
-	if (ncpu < 1)
-		ncpu = 1;
-	val = malloc(percpu ? ((vsz + 7) & ~7UL) * ncpu : vsz);
-	if (!key || !val || fd < 0)
-		goto out;
-	for (int e = bpf_map_get_next_key(fd, NULL, key); !e;
-	     e = bpf_map_get_next_key(fd, key, key)) {
-		if (ring_of == ring_in_val && bpf_map_lookup_elem(fd, key, val))
-			continue;
-		if (!id_leaves(s, ring_of(key, val)))
-			continue;
-		if (n == cap) {
-			char *p = realloc(keys, (cap = cap ? 2 * cap : 256) * ksz);
+	if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_HASH)
+		vsz = ((vsz + 7) & ~7UL) * (ncpu > 0 ? ncpu : 1);
+	if (map_dump(bpf_map__fd(map), ksz, vsz, &d))
+		return;
+	for (__u32 i = 0; i < d.n; i++) {
+		const char *key = d.keys + (size_t)i * ksz;
 
-			if (!p)
-				break;
-			keys = p;
-		}
-		memcpy(keys + n++ * ksz, key, ksz);
+		if (id_leaves(s, ring_of(key, d.vals + (size_t)i * vsz)))
+			memmove(d.keys + (size_t)n++ * ksz, key, ksz);
 	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, keys + i * ksz);
-out:
-	free(keys);
-	free(key);
-	free(val);
+	dump_delete(bpf_map__fd(map), d.keys, ksz, n);
+	dump_free(&d);
 }
 
 static void prune_tables(struct tracer *t, const struct id_sets *s)
@@ -128,7 +113,6 @@ static void prune_tables(struct tracer *t, const struct id_sets *s)
 	prune_map(b->maps.io_stats, ring_in_key, s);
 	prune_map(b->maps.pin_stats, ring_in_key, s);
 	prune_map(b->maps.imports, ring_in_key, s);
-	prune_map(b->maps.ring_ids, ring_in_val, s);
 	prune_map(b->maps.imu_slots, ring_in_imu_key, s);
 	prune_map(b->maps.imu_owners, ring_in_val, s);
 }
@@ -273,17 +257,39 @@ static int rescan_fdinfo(struct harvest *h, struct tracer *t)
 	return 0;
 }
 
+/* What harvest_run's filter needs: this look, and when it began. */
+struct gone_rule {
+	const struct harvest *h;
+	uint64_t look_start;
+};
+
+/*
+ * Gone: a look saw it before and this one did not; or no look ever saw it
+ * and it is older than HARVEST_UNSEEN_NS (io_uring_create fires before the
+ * ring's fd is installed, and a busy machine may hold the thread between
+ * the two). Without looks, a ring is known to be gone with its process only.
+ */
+static bool ring_gone(const struct ps_ring *ring, void *cookie)
+{
+	const struct gone_rule *g = cookie;
+
+	if (!g->h->looks)
+		return ring->created_ns < g->look_start && !pid_alive(ring->pid);
+	if (ring->seen_gen)
+		return ring->seen_gen != g->h->gen && ring->created_ns < g->look_start;
+	return ring->created_ns + HARVEST_UNSEEN_NS < g->look_start;
+}
+
 int harvest_run(struct harvest *h, struct tracer *t)
 {
 	struct report tmp = {};
 	struct id_sets sets = { h->recent, h->nr_recent };
-	unsigned int slot = h->runs++ % HARVEST_RECENT;
+	struct gone_rule rule = { h, now_ns() };
+	unsigned int slot;
 	uint32_t *gone, gen;
-	size_t nr_gone = 0, tmp_rings = 0;
-	uint64_t start = now_ns(), prev_start;
 	int e;
 
-	h->last_ns = start;
+	h->last_ns = rule.look_start;
 	if (h->looks) {
 		e = tracer_look(t, &gen);
 		if (e)
@@ -295,41 +301,32 @@ int harvest_run(struct harvest *h, struct tracer *t)
 			return e;
 		h->gen++;
 	}
-	h->look_start_ns[h->gen & 1] = start;
-	e = collect_report(t, &tmp);
-	tmp_rings = tmp.nr_rings;
-	if (e)
-		goto out;
+	h->look_start_ns[h->gen & 1] = rule.look_start;
+	collect_procs_only(t, &tmp);
 	keep_procs(h, t, &tmp);
-	if (h->gen < 2)
+	/* only the gone rings are read whole: a look that finds none costs little */
+	e = collect_rings_where(t, &tmp, ring_gone, &rule);
+	if (e || !tmp.nr_rings)
 		goto out;
-	/* gone: neither this look nor the one before saw it, though it existed then */
-	prev_start = h->look_start_ns[(h->gen - 1) & 1];
-	gone = calloc(tmp.nr_rings + 1, sizeof(*gone));
+	gone = calloc(tmp.nr_rings, sizeof(*gone));
 	if (!gone) {
 		e = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < tmp.nr_rings; i++) {
-		struct ring_report *ring = &tmp.rings[i];
-
-		if (ring->info.created_ns >= prev_start)
-			continue;
-		/* without looks, a ring is known to be gone with its process only */
-		if (h->looks ? ring->info.seen_gen + 1 >= h->gen : pid_alive(ring->info.pid))
-			continue;
-		gone[nr_gone++] = ring->info.id;	/* ascending: tmp is sorted */
-		keep_ring(h, ring);
+		gone[i] = tmp.rings[i].info.id;	/* ascending: tmp is sorted */
+		keep_ring(h, &tmp.rings[i]);
 	}
+	slot = h->runs++ % HARVEST_RECENT;
 	free(h->recent[slot]);
 	h->recent[slot] = gone;
-	h->nr_recent[slot] = nr_gone;
+	h->nr_recent[slot] = tmp.nr_rings;
 	prune_tables(t, &sets);
 out:
-	report_free(&tmp);
 	if (getenv("PINSCOPE_DEBUG_HARVEST"))
-		fprintf(stderr, "harvest: %.1f ms, %zu gone, %zu rings read\n",
-			(now_ns() - start) / 1e6, nr_gone, tmp_rings);
+		fprintf(stderr, "harvest: %.1f ms, %zu gone\n",
+			(now_ns() - rule.look_start) / 1e6, tmp.nr_rings);
+	report_free(&tmp);
 	return e;
 }
 
@@ -388,14 +385,13 @@ static void merge_found(const struct harvest *h, struct report *r)
 
 void harvest_into(const struct harvest *h, struct report *r)
 {
-	uint64_t last_start = h->look_start_ns[h->gen & 1];
+	struct gone_rule rule = { h, h->look_start_ns[h->gen & 1] };
 
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		struct ring_report *ring = &r->rings[i];
 
 		/* the last look did not see it, though it existed then */
-		if (h->gen && ring->info.created_ns < last_start &&
-		    (h->looks ? ring->info.seen_gen != h->gen : !pid_alive(ring->info.pid)))
+		if (h->gen && ring_gone(&ring->info, &rule))
 			ring->gone = true;
 	}
 	struct ring_report *rings = realloc(r->rings, (r->nr_rings + h->nr_gone) *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * A session's memory beyond the BPF maps. A look (tracer_look) finds the
- * rings that exist; a ring two looks in a row did not see is gone: its
+ * rings that exist; a ring the look did not see is gone: its
  * numbers move here and its entries leave every BPF table, as do those of
  * processes that exited, so no table fills however long the session runs.
  * What is kept here is bounded too: past HARVEST_KEEP_RINGS gone rings, a
@@ -16,12 +16,14 @@
 #include "report.h"
 #include "tracer.h"
 
-#define HARVEST_KEEP_RINGS	4096
+#define HARVEST_KEEP_RINGS	512
 #define HARVEST_KEEP_PROCS	1024
 /* A look every second, sooner when a table holds this many rings. */
 #define HARVEST_PERIOD_NS	1000000000ULL
 #define HARVEST_PRESSURE	(PS_MAX_RINGS / 4)
 #define HARVEST_RECENT		4
+/* A ring no look has seen yet may still be getting its fd until this age. */
+#define HARVEST_UNSEEN_NS	1000000000ULL
 
 struct harvest {
 	uint32_t gen;			/* the last look */
