@@ -110,6 +110,11 @@ KERNEL ?= all
 vmtest: all test-deps $(TEST_BINS)
 	$(Q)tools/test.sh --no-host --kernels "$(KERNEL)" $(OUTPUT)
 
+# The lifetime tests at full size (1,000,000 rings, 100,000 processes).
+.PHONY: soak
+soak: all test-deps $(TEST_BINS)
+	$(Q)tools/soak.sh $(OUTPUT)
+
 unit: $(OUTPUT)/unit-tests
 	$(Q)$(OUTPUT)/unit-tests
 

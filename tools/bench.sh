@@ -440,6 +440,18 @@ section_startup() {
     echo "bench: start-up done" >&2
 }
 
+# A long session's memory: rings by the hundred thousand under stat.
+section_churn() {
+    local rings res report=$tmp/churn.json
+    rings=$([ "$mode" = full ] && echo 100000 || echo 2000)
+    res=$("$repo/tools/churn-memory.sh" "$out" "$report" $rings 4) || { fail "churn: $res"; return; }
+    printf '{"section":"churn","result":%s,"rings_dropped":%s,"register_calls":%s}\n' "$res" \
+        "$(grep -o '"rings_dropped": *[0-9]*' "$report" | grep -o '[0-9]*$' || echo null)" \
+        "$(tr -d ' \n' < "$report" | grep -o '"totals":{"rings":[0-9]*,"rings_gone":[0-9]*,"processes_exited":[0-9]*,"register":{"calls":[0-9]*' | grep -o '[0-9]*$' || echo null)" \
+        >> "$raw"
+    echo "bench: churn done" >&2
+}
+
 # ---- run ---------------------------------------------------------------------
 
 # Percent of all CPUs busy over half a second while this run is idle: other
@@ -511,6 +523,8 @@ stage_load direct
 section_direct
 stage_load startup
 section_startup
+stage_load churn
+section_churn
 
 printf '{"section":"done","wall_s":%d,"loadavg_end":"%s","busy_pct_end":%d,"harness_errors":%d}\n' \
     $(($(date +%s) - start_s)) "$(cut -d' ' -f1-3 /proc/loadavg)" "$(cpu_busy_pct)" $errors >> "$raw"

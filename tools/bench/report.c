@@ -368,6 +368,7 @@ int main(int argc, char **argv)
 	section_register(&r);
 	section_direct(&r);
 	section_startup(&r);
+	section_churn(&r);
 	fclose(r.md);
 
 	print_header(&r, out);
