@@ -26,6 +26,11 @@ fi
 bin=$1
 shift
 backends=${PINSCOPE_BACKENDS:-fentry kprobe tracepoint}
+# A TCG guest runs ~20x slower: the lifetime cases at sizes that still
+# outgrow the tables they are given (ring_churn, many_procs, trace_churn).
+export PINSCOPE_CHURN_RINGS=${PINSCOPE_CHURN_RINGS:-3000}
+export PINSCOPE_SHORT_PROCS=${PINSCOPE_SHORT_PROCS:-1500}
+export PINSCOPE_TEST_TABLE_SIZE=${PINSCOPE_TEST_TABLE_SIZE:-1024}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pinscope-backends.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 results=""

@@ -20,6 +20,7 @@ static const struct option long_opts[] = {
 	{ "registration-only", no_argument, NULL, 'R' },
 	{ "bpf-stats", no_argument,      NULL, 'S' },
 	{ "rings-from", required_argument, NULL, 'F' },
+	{ "table-size", required_argument, NULL, 'T' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -96,6 +97,11 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 				return PS_EXIT_FAIL;
 			}
 			env->rings_from = optarg;
+			break;
+		case 'T':
+			if (parse_int("--table-size", optarg, 64, 1 << 20, &v))
+				return PS_EXIT_FAIL;
+			env->table_size = v;
 			break;
 		case 'h': *help = true; return 0;
 		case 'p':

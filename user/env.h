@@ -20,12 +20,13 @@ struct env {
 	bool registration_only;	/* no per-IO hooks at all */
 	bool bpf_stats;		/* per-program run time from the kernel */
 	const char *rings_from;	/* --rings-from auto|bpf|fdinfo: finding existing rings */
+	unsigned int table_size; /* --table-size N: rings and processes held at once */
 	char **cmd;		/* after `--` */
 	int cmd_argc;
 };
 
 /* Which options a subcommand takes, as a getopt-style letter set. */
-#define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:"
+#define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:T:"
 #define ENV_OPTS_STAT	ENV_OPTS_ALL "H"
 #define ENV_OPTS_INFO	"jvo:b:h"
 

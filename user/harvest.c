@@ -36,7 +36,7 @@ bool harvest_due(const struct harvest *h, struct tracer *t)
 		return true;
 	/* a burst of new rings: look sooner (but not more than every 50 ms) */
 	return now - h->last_ns >= 50000000ULL &&
-	       s->bss->next_ring_id - h->rings_harvested > HARVEST_PRESSURE;
+	       s->bss->next_ring_id - h->rings_harvested > tracer_table_size(t) / 4;
 }
 
 /* ---- which ring ids leave the BPF tables -------------------------------- */

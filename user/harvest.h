@@ -18,9 +18,8 @@
 
 #define HARVEST_KEEP_RINGS	512
 #define HARVEST_KEEP_PROCS	1024
-/* A look every second, sooner when a table holds this many rings. */
+/* A look every second, sooner when the ring table is a quarter full. */
 #define HARVEST_PERIOD_NS	1000000000ULL
-#define HARVEST_PRESSURE	(PS_MAX_RINGS / 4)
 #define HARVEST_RECENT		4
 /* A ring no look has seen yet may still be getting its fd until this age. */
 #define HARVEST_UNSEEN_NS	1000000000ULL

@@ -47,6 +47,8 @@ static void usage(FILE *out)
 		"  --bpf-stats         BPF run-time statistics: what each program costs\n"
 		"  --rings-from SRC    find rings older than the session with auto (default),\n"
 		"                      bpf (task iterators) or fdinfo (/proc/PID/fdinfo)\n"
+		"  --table-size N      rings and processes the BPF tables hold at once\n"
+		"                      (65536; gone ones are harvested, so this bounds bursts)\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
 		"\nExit status: 0 success; check: 0 zero repeated pinning, 1 violations;\n"
 		"2 could not run or check (usage, privileges, kernel). With -- CMD, the\n"

@@ -127,6 +127,16 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
 	}
 
+	if (o->table_size) {
+		/* the same proportions as the defaults in maps.bpf.h */
+		bpf_map__set_max_entries(s->maps.traced, o->table_size);
+		bpf_map__set_max_entries(s->maps.proc_stats, o->table_size);
+		bpf_map__set_max_entries(s->maps.ring_ids, o->table_size);
+		bpf_map__set_max_entries(s->maps.rings, o->table_size);
+		bpf_map__set_max_entries(s->maps.pin_stats, o->table_size);
+		bpf_map__set_max_entries(s->maps.reg_stats, 4 * o->table_size);
+		bpf_map__set_max_entries(s->maps.reg_errors, 4 * o->table_size);
+	}
 	s->rodata->filter_tgid = o->filter_pids;
 	s->rodata->emit_events = o->events || o->all_events;
 	s->rodata->emit_all_events = o->all_events;
@@ -451,6 +461,11 @@ struct pinscope_bpf *tracer_skel(struct tracer *t)
 bool tracer_has_looks(const struct tracer *t)
 {
 	return t->looks;
+}
+
+unsigned int tracer_table_size(const struct tracer *t)
+{
+	return bpf_map__max_entries(t->skel->maps.rings);
 }
 
 /* Runs one iterator to its end; what it prints is nothing, its work is in the maps. */

@@ -23,6 +23,7 @@ struct tracer_opts {
 	bool bpf_stats;		/* kernel run-time statistics while tracing */
 	bool buffers;		/* per-slot and lifetime records (check) */
 	bool no_looks;		/* find rings through fdinfo, not the iterators */
+	unsigned int table_size; /* rings and processes held at once; 0: the default */
 };
 
 /* What one loaded program cost, from BPF_ENABLE_STATS. */
@@ -71,6 +72,8 @@ size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t m
 struct pinscope_bpf *tracer_skel(struct tracer *t);
 /* Whether the look iterators are loaded (else rings are found via fdinfo). */
 bool tracer_has_looks(const struct tracer *t);
+/* How many rings the tables hold at once. */
+unsigned int tracer_table_size(const struct tracer *t);
 /*
  * One look at every ring that exists (of the traced processes): adopts the
  * ones not known yet, snapshots each table, stamps each ring with *gen.

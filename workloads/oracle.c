@@ -316,67 +316,6 @@ static json_object *reg_to_json(const struct reg_stats *s, bool clone)
 	return obj;
 }
 
-/* The slot of another ring of the process holding the same buffer. */
-static const struct table_slot *same_buffer(const struct oracle *o,
-					    const struct oracle_ring *self,
-					    const struct table_slot *s)
-{
-	for (int i = 0; i < o->nr_rings; i++) {
-		const struct oracle_ring *r = o->rings[i];
-
-		for (unsigned int j = 0; r != self && j < r->table_nr; j++)
-			if (r->table[j].present && r->table[j].addr == s->addr &&
-			    r->table[j].len == s->len)
-				return &r->table[j];
-	}
-	return NULL;
-}
-
-/*
- * A look at a table sees each buffer as the kernel holds it: a cloned one
- * is shared by every table holding it, and shows the charge its
- * registration made in each of them.
- */
-static void look_at(const struct oracle *o, const struct oracle_ring *r,
-		    struct reg_delta *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->slots = r->table_nr;
-	for (unsigned int i = 0; i < r->table_nr; i++) {
-		const struct table_slot *s = &r->table[i];
-		const struct table_slot *other;
-
-		if (!s->present)
-			continue;
-		other = same_buffer(o, r, s);
-		t->buffers++;
-		t->bytes += s->len;
-		t->pages += span_pages(s->addr, s->len);
-		t->huge_buffers += s->huge;
-		if (s->shared || (other && other->shared)) {
-			t->shared++;
-			t->acct_pages += s->shared && other ? other->acct_pages : s->acct_pages;
-		} else {
-			t->acct_pages += s->acct_pages;
-		}
-	}
-}
-
-void oracle_attached(struct oracle *o)
-{
-	for (int i = 0; i < o->nr_rings; i++) {
-		struct oracle_ring *r = o->rings[i];
-
-		look_at(o, r, &r->registered);
-		r->found = true;
-		for (int k = 0; k < REG_NR_KINDS; k++) {
-			json_object_put(r->reg[k].errors);
-			json_object_put(r->reg[k].opcodes);
-			memset(&r->reg[k], 0, sizeof(r->reg[k]));
-		}
-	}
-}
-
 static json_object *ring_to_json(const struct oracle_ring *r)
 {
 	json_object *obj = json_object_new_object();

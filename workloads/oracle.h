@@ -119,11 +119,7 @@ void oracle_direct_io(struct oracle *o, unsigned long pages);
 void oracle_pinned_twice(struct oracle *o, int fd, int other_fd,
 			 const char *opcode_name, unsigned long pages);
 void oracle_set_extra(struct oracle *o, const char *key, json_object *val);
-/*
- * A tracer attaches now: every ring so far becomes one it finds, with its
- * table as it is; the calls before are ones it never sees.
- */
-void oracle_attached(struct oracle *o);
+
 
 /* A new object; the caller puts it. */
 json_object *oracle_to_json(const struct oracle *o);

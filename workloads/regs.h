@@ -31,4 +31,10 @@ int reg_unregister(struct oracle_ring *r);
 int reg_clone(struct oracle_ring *dst, const struct oracle_ring *src,
 	      __u32 flags, __u32 src_off, __u32 dst_off, __u32 nr);
 
+/*
+ * A tracer attaches now: every ring so far becomes one it finds, with its
+ * table as it is; the calls before are ones it never sees.
+ */
+void oracle_attached(struct oracle *o);
+
 #endif /* PINSCOPE_REGS_H */

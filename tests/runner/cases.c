@@ -126,6 +126,21 @@ void add_pinscope_args(struct argv_buf *a, const char *subcommand, const char *r
 	av_add(a, "--");
 }
 
+/*
+ * The lifetime cases run against tables smaller than what they create
+ * (PINSCOPE_TEST_TABLE_SIZE, 4,096 here): only harvesting keeps them exact.
+ */
+const char *table_size_option(const char *case_name)
+{
+	static char opt[48];
+	const char *size = getenv("PINSCOPE_TEST_TABLE_SIZE");
+
+	if (strcmp(case_name, "ring_churn") && strcmp(case_name, "many_procs"))
+		return NULL;
+	snprintf(opt, sizeof(opt), "--table-size=%d", size ? atoi(size) : 4096);
+	return opt;
+}
+
 /* command.exit_status, when the report has it, must be the child's 0. */
 static void expect_command_ok(struct test *t, json_object *report,
 			      const char *who)

@@ -7,7 +7,8 @@
  *                      IO exactly, and pinscope must end by itself
  *   live/check_CASE    the same under `check -p`: its verdict on tables
  *                      registered before tracing
- *   lifetimes/trace_churn  every ring of ring_churn in `trace`, none lost
+ *   lifetimes/trace_churn  every ring of ring_churn in `trace` (default table
+ *                      size: trace's reader also prints every event), none lost
  *   lifetimes/interval     -i 1: each short-lived ring in its interval
  * (ring_churn and many_procs also run as e2e/ and check/ cases.)
  */

@@ -222,6 +222,8 @@ void judge_fio_check(struct test *t, const struct proc *p, json_object *report,
 /* pinscope SUBCOMMAND -j -o REPORT [OPTION] [--backend=…] --, a command to follow. */
 void add_pinscope_args(struct argv_buf *a, const char *subcommand, const char *report,
 		       const char *option);
+/* --table-size=N for the lifetime cases (ring_churn, many_procs), else NULL. */
+const char *table_size_option(const char *case_name);
 /* The report's ring belongs to process pid. */
 bool is_ring_of(json_object *ring, long long pid);
 /* Skips without the privileges to trace, fails without pinscope. */

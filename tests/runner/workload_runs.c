@@ -75,7 +75,7 @@ static void traced_run(struct traced_run *r, const char *subcommand, const char 
 		test_fail(t, "mkdir %s: %s", data, strerror(errno));
 		goto out;
 	}
-	add_pinscope_args(&a, subcommand, report_path, NULL);
+	add_pinscope_args(&a, subcommand, report_path, table_size_option(name));
 	av_add(&a, "%s", env.workload);
 	av_add(&a, "-o");
 	av_add(&a, "%s", oracle_path);
