@@ -58,7 +58,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PS_MAX_RINGS);
+	__uint(max_entries, 2 * PS_MAX_RINGS);	/* room for dropped rings' id 0 too */
 	__type(key, __u64);
 	__type(value, __u32);
 } ring_ids SEC(".maps");

@@ -131,7 +131,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		/* the same proportions as the defaults in maps.bpf.h */
 		bpf_map__set_max_entries(s->maps.traced, o->table_size);
 		bpf_map__set_max_entries(s->maps.proc_stats, o->table_size);
-		bpf_map__set_max_entries(s->maps.ring_ids, o->table_size);
+		bpf_map__set_max_entries(s->maps.ring_ids, 2 * o->table_size);
 		bpf_map__set_max_entries(s->maps.rings, o->table_size);
 		bpf_map__set_max_entries(s->maps.pin_stats, o->table_size);
 		bpf_map__set_max_entries(s->maps.reg_stats, 4 * o->table_size);

@@ -52,5 +52,6 @@ enum case_result case_ring_churn(struct wctx *c);
 enum case_result case_many_procs(struct wctx *c);
 enum case_result case_live_pinned_twice(struct wctx *c);
 enum case_result case_ring_sequence(struct wctx *c);
+enum case_result case_burst(struct wctx *c);
 
 #endif /* PINSCOPE_CASES_H */

@@ -287,3 +287,85 @@ enum case_result case_ring_sequence(struct wctx *c)
 	}
 	return CASE_OK;
 }
+
+/* Held open until the parent says so: alive at the same time as the others. */
+static int wait_pipe(long fd, void *unused)
+{
+	char c;
+
+	return read((int)fd, &c, 1) < 0;
+}
+
+enum { BURST = 100 };
+
+/* BURST rings open at once, each with a 4 KiB buffer of its own and one write through it. */
+static int hold_rings(long unused, void *pages)
+{
+	static struct io_uring rings[BURST];
+
+	for (int i = 0; i < BURST; i++) {
+		char *page = (char *)pages + i * PAGE_4K;
+		struct iovec iov = { page, PAGE_4K };
+		struct io_uring_sqe *sqe;
+		struct io_uring_cqe *cqe;
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd < 0 || io_uring_queue_init(1, &rings[i], 0) < 0 ||
+		    io_uring_register_buffers(&rings[i], &iov, 1) < 0 ||
+		    !(sqe = io_uring_get_sqe(&rings[i])))
+			return 1;
+		io_uring_prep_write_fixed(sqe, fd, page, PAGE_4K, 0, 0);
+		if (io_uring_submit_and_wait(&rings[i], 1) != 1 ||
+		    io_uring_wait_cqe(&rings[i], &cqe) || cqe->res != (int)PAGE_4K)
+			return 1;
+		io_uring_cqe_seen(&rings[i], cqe);
+		close(fd);
+	}
+	for (int i = 0; i < BURST; i++)
+		io_uring_queue_exit(&rings[i]);
+	return 0;
+}
+
+/*
+ * A child holds 100 rings open at once (each with a buffer and an IO), and
+ * when it has ended, 100 children are alive at once: more than a tracer
+ * given 64-entry tables can hold. It must count each ring and process it
+ * could not hold exactly once: 36 rings, and 37 processes (this one holds
+ * the first entry).
+ */
+enum case_result case_burst(struct wctx *c)
+{
+	void *page = buf_map(c, BURST * PAGE_4K);
+	int gate[2];
+	json_object *o;
+	bool ok = true;
+
+	if (!page)
+		return CASE_FAILED;
+	if (!in_children(c, 1, 0, page, hold_rings))
+		return case_fail(c, "the process holding %d rings failed", BURST);
+	if (pipe(gate))
+		return case_fail(c, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	for (int p = 0; p < BURST && ok; p++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			close(gate[1]);
+			_exit(wait_pipe(gate[0], NULL));
+		}
+		ok = pid > 0;
+	}
+	close(gate[0]);
+	usleep(200 * 1000);
+	close(gate[1]);
+	for (int status; wait(&status) > 0;)
+		ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok)
+		return case_fail(c, "a short-lived child failed");
+	o = json_object_new_object();
+	json_object_object_add(o, "rings", json_object_new_int(BURST));
+	json_object_object_add(o, "processes", json_object_new_int(BURST));
+	oracle_set_extra(c->o, "burst", o);
+	return CASE_OK;
+}

@@ -78,6 +78,8 @@ static const struct wl_case cases[] = {
 	  "two rings register the same 32 KiB, then IO on one" },
 	{ "ring_sequence", case_ring_sequence,
 	  "two short-lived rings 1.5 s apart (for -i)" },
+	{ "burst", case_burst,
+	  "100 rings open at once, then 100 processes alive at once" },
 	{ "ring_churn", case_ring_churn,
 	  "20,000 rings created, registered, destroyed by 4 processes" },
 	{ "many_procs", case_many_procs,

@@ -10,6 +10,9 @@
  *   lifetimes/trace_churn  every ring of ring_churn in `trace` (default table
  *                      size: trace's reader also prints every event), none lost
  *   lifetimes/interval     -i 1: each short-lived ring in its interval
+ *   lifetimes/overflow     64-entry tables and a burst of 100 rings, then
+ *                      100 processes: each lost one counted once (36, 37),
+ *                      in JSON and text, and check exits 2
  * (ring_churn and many_procs also run as e2e/ and check/ cases.)
  */
 #include <errno.h>
@@ -332,6 +335,61 @@ out:
 	test_end(&t);
 }
 
+/* One of check's problems (or stat's text) must name the counts. */
+static void overflow(void)
+{
+	struct argv_buf a = {0}, b = {0};
+	struct proc p = {0}, q = {0};
+	json_object *doc = NULL;
+	long long rings = -1, pids = -1;
+	char err[256];
+	struct test t;
+
+	if (!test_begin(&t, "lifetimes/overflow"))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	follow_case(&a, "check", "--table-size", "64", "burst");
+	if (proc_run(&p, a.v, NULL)) {
+		test_fail(&t, "cannot start pinscope check");
+		goto out;
+	}
+	expect_exit(&t, &p, "pinscope check over a burst larger than its tables", 2);
+	doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
+	if (!doc || !jint(jpath(doc, "rings_dropped"), &rings) ||
+	    !jint(jpath(doc, "pids_dropped"), &pids))
+		test_fail(&t, "check -j: %s", doc ? "no rings_dropped/pids_dropped" : err);
+	else if (rings != 36 || pids != 37)
+		test_fail(&t, "rings_dropped %lld, pids_dropped %lld; expected 36 and 37 "
+			  "(100 each against 64-entry tables)", rings, pids);
+	/* text says it too */
+	av_add(&b, "%s", env.pinscope);
+	av_add(&b, "stat");
+	av_add(&b, "--table-size=64");
+	if (env.backend)
+		av_add(&b, "--backend=%s", env.backend);
+	av_add(&b, "--");
+	av_add(&b, "%s", env.workload);
+	av_add(&b, "-o");
+	av_add(&b, "/dev/null");
+	av_add(&b, "burst");
+	if (proc_run(&q, b.v, NULL))
+		test_fail(&t, "cannot start pinscope stat");
+	else if (!strstr(sb_str(&q.out), "tables full: 36 rings, 37 processes"))
+		test_fail(&t, "stat's text does not say \"tables full: 36 rings, 37 processes\"");
+	if (test_failed(&t)) {
+		proc_log(&p, &t.log);
+		proc_log(&q, &t.log);
+	}
+out:
+	json_object_put(doc);
+	proc_free(&p);
+	proc_free(&q);
+	av_free(&a);
+	av_free(&b);
+	test_end(&t);
+}
+
 void run_live_tests(void)
 {
 	static const char *const stat_cases[] = {
@@ -345,4 +403,5 @@ void run_live_tests(void)
 	live_check("live_pinned_twice");
 	trace_churn();
 	interval();
+	overflow();
 }
