@@ -23,6 +23,25 @@
 #define PS_SYSCALL_FN(name)	__x64_sys_##name
 #endif
 
+/*
+ * Whether task is inside io_uring_setup(2) (425 on every arch): the
+ * syscall number its saved registers hold. A thread back in user space
+ * keeps its last number until its next system call.
+ */
+#define PS_NR_IO_URING_SETUP	425
+static __always_inline bool ps_task_in_setup(struct task_struct *task)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+
+	if (!regs)
+		return false;
+#if defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]) == PS_NR_IO_URING_SETUP;
+#else
+	return BPF_CORE_READ(regs, orig_ax) == PS_NR_IO_URING_SETUP;
+#endif
+}
+
 #define PS_E2BIG	7	/* errno values are not in vmlinux.h */
 #define PS_PAGE_SHIFT	12
 #define PS_PAGE_SIZE	(1ULL << PS_PAGE_SHIFT)

@@ -67,14 +67,32 @@ int ps_look_files(struct bpf_iter__task_file *it)
 	return 0;
 }
 
-/* A ring can live on with no fd, as a registered ring index of a thread. */
+/*
+ * A ring can live on with no fd, as a registered ring index of a thread;
+ * and a ring whose thread is still in io_uring_setup(2) has no fd yet.
+ * This look runs before the one over files: a thread that leaves the call
+ * meanwhile has installed the fd that look then finds.
+ */
 SEC("iter/task")
 int ps_look_tasks(struct bpf_iter__task *it)
 {
 	struct task_struct *task = it->task;
 	struct io_uring_task *tctx;
+	__u32 tid, *id;
 
-	if (!task || !(tctx = BPF_CORE_READ(task, io_uring)))
+	if (!task)
+		return 0;
+	tid = task->pid;
+	id = bpf_map_lookup_elem(&rings_in_setup, &tid);
+	if (id) {
+		struct ps_ring *r = bpf_map_lookup_elem(&rings, id);
+
+		if (r && ps_task_in_setup(task))
+			r->seen_gen = look_gen;
+		else
+			bpf_map_delete_elem(&rings_in_setup, &tid);
+	}
+	if (!(tctx = BPF_CORE_READ(task, io_uring)))
 		return 0;
 	for (int i = 0; i < 16; i++) {	/* IO_RINGFD_REG_MAX */
 		struct file *file = NULL;

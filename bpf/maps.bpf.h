@@ -16,7 +16,7 @@
 /* Knobs, set by user space between open and load. */
 const volatile bool filter_tgid = false;	/* only the traced process tree */
 const volatile bool emit_events = false;	/* ring-buffer records (trace) */
-/* every call and ring creation (trace); else only failed calls (the doctor) */
+/* every call and ring creation (trace); else only failed calls (the doctor), and with emit_buffers every call (check) */
 const volatile bool emit_all_events = false;
 const volatile bool io_latency = false;		/* submit->complete hist (hist) */
 const volatile bool emit_buffers = false;	/* per-slot records (check) */
@@ -62,6 +62,18 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } ring_ids SEC(".maps");
+
+/*
+ * Thread -> the ring it is creating: io_uring_create fires inside
+ * io_uring_setup(2), before the ring's fd exists; a look counts the ring
+ * as alive while its thread is still in that call.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} rings_in_setup SEC(".maps");
 
 /*
  * Ring id -> what we know of the ring; user space harvests and deletes a

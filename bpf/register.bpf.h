@@ -316,7 +316,8 @@ static __always_inline void handle_register_exit(long ret)
 	if (call->inside.charge_ns)
 		hist_add(PS_HIST_CHARGE_LAT, call->opcode, call->inside.charge_ns);
 	hist_add(PS_HIST_REG_LAT, call->opcode, lat);
-	if (emit_events && (emit_all_events || ret < 0))
+	/* check's ranges need every call: an unregister drops a table's buffers */
+	if (emit_events && (emit_all_events || emit_buffers || ret < 0))
 		emit_register(call, ring, key.src_ring, ret, lat);
 out:
 	bpf_map_delete_elem(&reg_calls, &tid);

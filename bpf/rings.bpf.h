@@ -135,6 +135,11 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 	}
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
 	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries, NULL);
+	if (id) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_update_elem(&rings_in_setup, &tid, &id, BPF_ANY);
+	}
 	if (!id || !emit_all_events)
 		return;
 	r = bpf_map_lookup_elem(&rings, &id);

@@ -264,20 +264,17 @@ struct gone_rule {
 };
 
 /*
- * Gone: a look saw it before and this one did not; or no look ever saw it
- * and it is older than HARVEST_UNSEEN_NS (io_uring_create fires before the
- * ring's fd is installed, and a busy machine may hold the thread between
- * the two). Without looks, a ring is known to be gone with its process only.
+ * Gone: it existed when the look began, and the look found neither an fd
+ * nor a registered ring index for it, nor its thread still creating it.
+ * Without looks, a ring is known to be gone with its process only.
  */
 static bool ring_gone(const struct ps_ring *ring, void *cookie)
 {
 	const struct gone_rule *g = cookie;
 
-	if (!g->h->looks)
-		return ring->created_ns < g->look_start && !pid_alive(ring->pid);
-	if (ring->seen_gen)
-		return ring->seen_gen != g->h->gen && ring->created_ns < g->look_start;
-	return ring->created_ns + HARVEST_UNSEEN_NS < g->look_start;
+	if (ring->created_ns >= g->look_start)
+		return false;
+	return g->h->looks ? ring->seen_gen != g->h->gen : !pid_alive(ring->pid);
 }
 
 int harvest_run(struct harvest *h, struct tracer *t)

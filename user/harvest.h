@@ -21,8 +21,7 @@
 /* A look every second, sooner when the ring table is a quarter full. */
 #define HARVEST_PERIOD_NS	1000000000ULL
 #define HARVEST_RECENT		4
-/* A ring no look has seen yet may still be getting its fd until this age. */
-#define HARVEST_UNSEEN_NS	1000000000ULL
+
 
 struct harvest {
 	uint32_t gen;			/* the last look */

@@ -492,8 +492,9 @@ int tracer_look(struct tracer *t, uint32_t *gen)
 		return -EOPNOTSUPP;
 	t->skel->bss->look_gen = ++t->look_gen;
 	*gen = t->look_gen;
-	e = run_iter(t->skel->links.ps_look_files);
+	/* tasks first: see looks.bpf.h */
+	e = run_iter(t->skel->links.ps_look_tasks);
 	if (!e)
-		e = run_iter(t->skel->links.ps_look_tasks);
+		e = run_iter(t->skel->links.ps_look_files);
 	return e;
 }
