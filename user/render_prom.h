@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The report as Prometheus text exposition (format 0.0.4): the exporter's
+ * /metrics and its --textfile. docs/metrics.md lists every metric.
+ */
+#ifndef PS_RENDER_PROM_H
+#define PS_RENDER_PROM_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "ranges.h"
+#include "report.h"
+
+struct prom_view {
+	const struct report *r;		/* globals: histograms, counters, programs */
+	const struct ring_report *const *rings;	/* the rings to show, by id */
+	size_t nr_rings;
+	/* registration latency of rings no longer shown, by kind (histogram _sum) */
+	uint64_t retired_lat_ns[REG_KINDS];
+	const struct pinned_twice *twice;	/* check's tracker, or NULL */
+	size_t nr_twice;
+	const char *version;
+	bool bpf_stats;			/* --bpf-stats: program run times */
+};
+
+void render_prom(FILE *out, const struct prom_view *v);
+
+#endif
