@@ -100,8 +100,6 @@ static int export_now(struct session *s, struct exporter *x)
 	if (e)
 		return e;
 	v.nr_rings = ring_series_view(x->series, &v.rings);
-	for (int k = 0; k < REG_KINDS; k++)
-		v.retired_lat_ns[k] = ring_series_retired_lat_ns(x->series, k);
 	v.nr_twice = ranges_violations(x->ranges, &v.twice);
 	mem = open_memstream(&text, &len);
 	if (!mem)
@@ -170,7 +168,7 @@ int cmd_exporter(struct env *env)
 	}
 	if (!err) {
 		if (listen)
-			fprintf(stderr, "Serving http://%s/metrics\n", listen);
+			fprintf(stderr, "Serving http://%s/metrics\n", http_server_address(x.http));
 		err = session_wait(&s, tick, &x);
 	}
 	session_end(&s);

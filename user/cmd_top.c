@@ -50,6 +50,13 @@ static int by_prev_id(const void *key, const void *elem)
 	return (id > p->id) - (id < p->id);
 }
 
+static int prev_cmp(const void *a, const void *b)
+{
+	const struct top_prev *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 static void ring_totals(const struct ring_report *ring, struct top_prev *t)
 {
 	t->id = ring->info.id;
@@ -80,13 +87,12 @@ static int make_rows(struct top *t, double dt)
 		struct top_row *row;
 
 		ring_totals(ring, &now[i]);
-		if (ring->gone)
+		if (ring->gone || ring->folded)
 			continue;
 		row = &rows[n++];
 		row->ring = ring;
 		top_registered(ring, &row->bufs, &row->bytes);
 		row->pinned_ios = now[i].pinned_ios;
-		/* rings are by id in the report, so now[] is sorted too */
 		before = bsearch(&ring->info.id, t->prev, t->nr_prev, sizeof(*t->prev), by_prev_id);
 		if (before && dt > 0) {
 			row->iops = (now[i].ops - before->ops) / dt;
@@ -94,6 +100,8 @@ static int make_rows(struct top *t, double dt)
 			row->pin_iops = (now[i].pinned_ios - before->pinned_ios) / dt;
 		}
 	}
+	/* the report lists gone rings after the live ones: sort for bsearch */
+	qsort(now, t->r.nr_rings, sizeof(*now), prev_cmp);
 	free(t->prev);
 	free(t->rows);
 	t->prev = now;

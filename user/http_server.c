@@ -31,6 +31,7 @@ struct http_server {
 	char *doc;
 	size_t doc_len;
 	unsigned long long scrapes;
+	char address[INET6_ADDRSTRLEN + 8];	/* as bound: port 0 resolved */
 };
 
 /* "ADDR:PORT", "[ADDR]:PORT" or ":PORT" into a socket address. */
@@ -75,6 +76,30 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 	s4->sin_port = htons(port);
 	*len = sizeof(*s4);
 	return 0;
+}
+
+/* "127.0.0.1:9477" or "[::1]:9477" of the socket (port 0 asks the kernel for one). */
+static void bound_address(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(s4->sin_port));
+	}
 }
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason,
@@ -167,6 +192,7 @@ int http_server_start(const char *addr, struct http_server **out, char *err, siz
 		snprintf(err, errlen, "--listen %s: %s", addr, strerror(errno));
 		goto fail;
 	}
+	bound_address(srv->fd, srv->address, sizeof(srv->address));
 	e = -ENOMEM;
 	snprintf(err, errlen, "cannot start the HTTP server: out of memory");
 	if (evthread_use_pthreads() || !(srv->base = event_base_new()) ||
@@ -206,6 +232,11 @@ int http_server_publish(struct http_server *srv, const char *text, size_t len)
 	srv->doc_len = len;
 	pthread_mutex_unlock(&srv->lock);
 	return 0;
+}
+
+const char *http_server_address(const struct http_server *srv)
+{
+	return srv->address;
 }
 
 unsigned long long http_server_scrapes(struct http_server *srv)

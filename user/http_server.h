@@ -22,6 +22,8 @@ struct http_server;
 int http_server_start(const char *addr, struct http_server **out, char *err, size_t errlen);
 /* Copies text: what /metrics answers from now on. */
 int http_server_publish(struct http_server *srv, const char *text, size_t len);
+/* The address as bound, "ADDR:PORT" (port 0 in --listen resolved). */
+const char *http_server_address(const struct http_server *srv);
 /* Scrapes answered so far (for tests and the log). */
 unsigned long long http_server_scrapes(struct http_server *srv);
 void http_server_stop(struct http_server *srv);

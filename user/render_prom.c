@@ -97,7 +97,9 @@ static void register_latency(FILE *out, const struct prom_view *v)
 	family(out, name, "histogram",
 	       "io_uring_register latency by kind, from the kernel's log2 histograms.");
 	for (int k = 0; k < REG_KINDS; k++) {
-		uint64_t slots[PS_HIST_SLOTS] = {}, count = 0, sum_ns = v->retired_lat_ns[k];
+		/* the session's totals: every call, gone rings included */
+		uint64_t slots[PS_HIST_SLOTS] = {}, count = 0;
+		uint64_t sum_ns = v->r->totals.reg[k].lat_total_ns;
 
 		for (size_t h = 0; h < v->r->nr_hists; h++) {
 			const struct hist_report *hr = &v->r->hists[h];
@@ -111,8 +113,6 @@ static void register_latency(FILE *out, const struct prom_view *v)
 			count += slots[s];
 		if (!count)
 			continue;
-		for (size_t i = 0; i < v->nr_rings; i++)
-			sum_ns += v->rings[i]->reg[k].lat_total_ns;
 		uint64_t cum = 0;
 
 		for (int s = 0; s < PS_HIST_SLOTS; s++) {
@@ -259,6 +259,12 @@ static void self(FILE *out, const struct prom_view *v)
 	family(out, "pinscope_rings", "gauge",
 	       "Rings pinscope shows series for (live ones and those within the grace period).");
 	fprintf(out, "pinscope_rings %zu\n", v->nr_rings);
+	family(out, "pinscope_rings_seen_total", "counter",
+	       "Rings pinscope has seen since it started, found at start-up included.");
+	fprintf(out, "pinscope_rings_seen_total %" PRIu64 "\n", v->r->totals.rings);
+	family(out, "pinscope_rings_gone_total", "counter",
+	       "Of those, rings the kernel has freed.");
+	fprintf(out, "pinscope_rings_gone_total %" PRIu64 "\n", v->r->totals.rings_gone);
 	family(out, "pinscope_lost_events_total", "counter",
 	       "Records the BPF ring buffer dropped because it was full.");
 	fprintf(out, "pinscope_lost_events_total %" PRIu64 "\n", v->r->counters[PS_CNT_LOST_EVENTS]);

@@ -15,8 +15,6 @@ struct prom_view {
 	const struct report *r;		/* globals: histograms, counters, programs */
 	const struct ring_report *const *rings;	/* the rings to show, by id */
 	size_t nr_rings;
-	/* registration latency of rings no longer shown, by kind (histogram _sum) */
-	uint64_t retired_lat_ns[REG_KINDS];
 	const struct pinned_twice *twice;	/* check's tracker, or NULL */
 	size_t nr_twice;
 	const char *version;

@@ -18,7 +18,7 @@ struct ring_series {
 	size_t n, cap;
 	const struct ring_report **view;
 	size_t nr_view;
-	uint64_t retired_lat_ns[REG_KINDS];
+	const struct ring_report **index;	/* the report's rings by id */
 };
 
 struct ring_series *ring_series_new(double grace_s)
@@ -30,60 +30,20 @@ struct ring_series *ring_series_new(double grace_s)
 	return rs;
 }
 
-static void *dup_array(const void *src, size_t n, size_t elsz, bool *oom)
-{
-	void *p;
-
-	if (!n)
-		return NULL;
-	p = malloc(n * elsz);
-	if (!p) {
-		*oom = true;
-		return NULL;
-	}
-	return memcpy(p, src, n * elsz);
-}
-
 static void kept_free(struct ring_report *ring)
 {
-	if (!ring)
-		return;
-	for (int k = 0; k < REG_KINDS; k++) {
-		free(ring->reg[k].errors);
-		free(ring->reg[k].opcodes);
-		free(ring->reg[k].sources);
+	if (ring) {
+		ring_report_free(ring);
+		free(ring);
 	}
-	free(ring->io_ops);
-	free(ring->pinned_ops);
-	free(ring);
 }
 
-/* What a renderer of a departed ring needs: counters, not per-index detail. */
 static struct ring_report *kept_copy(const struct ring_report *src)
 {
 	struct ring_report *c = malloc(sizeof(*c));
-	bool oom = false;
 
-	if (!c)
-		return NULL;
-	*c = *src;
-	for (int k = 0; k < REG_KINDS; k++) {
-		struct reg_report *g = &c->reg[k];
-
-		g->errors = dup_array(g->errors, g->nr_errors, sizeof(*g->errors), &oom);
-		g->opcodes = dup_array(g->opcodes, g->nr_opcodes, sizeof(*g->opcodes), &oom);
-		g->sources = dup_array(g->sources, g->nr_sources, sizeof(*g->sources), &oom);
-	}
-	c->io_ops = dup_array(c->io_ops, c->nr_io_ops, sizeof(*c->io_ops), &oom);
-	c->pinned_ops = dup_array(c->pinned_ops, c->nr_pinned_ops, sizeof(*c->pinned_ops), &oom);
-	c->buf_index = NULL;
-	c->nr_buf_index = 0;
-	c->imports = NULL;
-	c->nr_imports = 0;
-	if (oom) {
-		kept_free(c);
-		return NULL;
-	}
+	if (c)
+		ring_report_copy(c, src);
 	return c;
 }
 
@@ -95,6 +55,7 @@ void ring_series_free(struct ring_series *rs)
 		kept_free(rs->v[i].kept);
 	free(rs->v);
 	free(rs->view);
+	free(rs->index);
 	free(rs);
 }
 
@@ -109,9 +70,36 @@ static int by_entry_id(const void *key, const void *elem)
 static int by_ring_id(const void *key, const void *elem)
 {
 	uint32_t id = *(const uint32_t *)key;
-	const struct ring_report *ring = elem;
+	const struct ring_report *ring = *(const struct ring_report *const *)elem;
 
 	return (id > ring->info.id) - (id < ring->info.id);
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+	const struct ring_report *x = *(const struct ring_report *const *)a;
+	const struct ring_report *y = *(const struct ring_report *const *)b;
+
+	return (x->info.id > y->info.id) - (x->info.id < y->info.id);
+}
+
+/*
+ * The report's single rings by id (live ones first in it, then the gone
+ * ones the session keeps); entries summing many gone rings have no id and
+ * no series of their own.
+ */
+static int index_report(struct ring_series *rs, const struct report *r, size_t *n)
+{
+	free(rs->index);
+	rs->index = calloc(r->nr_rings ? r->nr_rings : 1, sizeof(*rs->index));
+	if (!rs->index)
+		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; i < r->nr_rings; i++)
+		if (r->rings[i].info.id && !r->rings[i].folded)
+			rs->index[(*n)++] = &r->rings[i];
+	qsort(rs->index, *n, sizeof(*rs->index), index_cmp);
+	return 0;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -126,13 +114,8 @@ bool ring_series_live(const struct ring_report *ring, const struct report *r)
 	return ring >= r->rings && ring < r->rings + r->nr_rings && !ring->gone;
 }
 
-static void retire(struct ring_series *rs, struct series_entry *e)
+static void retire(struct series_entry *e)
 {
-	const struct ring_report *ring = e->cur ? e->cur : e->kept;
-
-	if (ring)
-		for (int k = 0; k < REG_KINDS; k++)
-			rs->retired_lat_ns[k] += ring->reg[k].lat_total_ns;
 	kept_free(e->kept);
 	e->kept = NULL;
 	e->expired = true;
@@ -140,18 +123,28 @@ static void retire(struct ring_series *rs, struct series_entry *e)
 
 int ring_series_update(struct ring_series *rs, const struct report *r, double now_s)
 {
-	size_t old_n = rs->n, w = 0;
+	size_t old_n = rs->n, w = 0, nr_index;
+	const struct ring_report **found;
 
-	/* Entries that left the report keep a copy; the others follow it. */
+	if (index_report(rs, r, &nr_index))
+		return -ENOMEM;
+	/*
+	 * A gone ring that left the report was folded into its process's sum
+	 * (the session keeps only so many gone rings one by one): its series
+	 * end now. A live one that left keeps a copy for the grace period.
+	 */
 	for (size_t i = 0; i < old_n; i++) {
 		struct series_entry *e = &rs->v[i];
-		const struct ring_report *ring = bsearch(&e->id, r->rings, r->nr_rings,
-							 sizeof(*r->rings), by_ring_id);
+		const struct ring_report *ring;
 
+		found = bsearch(&e->id, rs->index, nr_index, sizeof(*rs->index), by_ring_id);
+		ring = found ? *found : NULL;
 		if (!ring && e->cur && !e->expired) {
-			e->kept = kept_copy(e->cur);
-			if (!e->kept)
+			if (e->cur->gone) {
+				retire(e);
+			} else if (!(e->kept = kept_copy(e->cur))) {
 				return -ENOMEM;
+			}
 		}
 		if (ring && e->kept) {	/* ids are never reused; be safe anyway */
 			kept_free(e->kept);
@@ -162,8 +155,8 @@ int ring_series_update(struct ring_series *rs, const struct report *r, double no
 			e->last_live_s = now_s;
 	}
 	/* New rings, appended, then sorted in with the rest. */
-	for (size_t i = 0; i < r->nr_rings; i++) {
-		const struct ring_report *ring = &r->rings[i];
+	for (size_t i = 0; i < nr_index; i++) {
+		const struct ring_report *ring = rs->index[i];
 
 		if (bsearch(&ring->info.id, rs->v, old_n, sizeof(*rs->v), by_entry_id))
 			continue;
@@ -188,7 +181,7 @@ int ring_series_update(struct ring_series *rs, const struct report *r, double no
 		bool live = e->cur && !e->cur->gone;
 
 		if (!live && !e->expired && now_s - e->last_live_s > rs->grace_s)
-			retire(rs, e);
+			retire(e);
 		if (e->expired && !e->cur)
 			continue;	/* dropped */
 		rs->v[w++] = *e;
@@ -209,9 +202,4 @@ size_t ring_series_view(const struct ring_series *rs, const struct ring_report *
 {
 	*rings = rs->view;
 	return rs->nr_view;
-}
-
-uint64_t ring_series_retired_lat_ns(const struct ring_series *rs, enum reg_kind kind)
-{
-	return kind < REG_KINDS ? rs->retired_lat_ns[kind] : 0;
 }
