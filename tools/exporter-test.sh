@@ -281,6 +281,20 @@ check lifecycle/port_in_use_one_line "$(wc -l <"$work/busy.err")" 1
 if grep -q 'Address already in use' "$work/busy.err"; then ok lifecycle/port_in_use_says_so
 else bad lifecycle/port_in_use_says_so "$(cat "$work/busy.err")"; fi
 
+# --- --textfile: DIR/pinscope.prom, replaced whole ---------------------------
+mkdir -p "$work/textfile"
+"$PS" exporter --textfile "$work/textfile" -i 0.2 -d 2 >/dev/null 2>"$work/textfile.err"
+check textfile/exit "$?" 0
+if [ -s "$work/textfile/pinscope.prom" ] &&
+   lint=$(promtool check metrics <"$work/textfile/pinscope.prom" 2>&1) && [ -z "$lint" ]; then
+    ok textfile/promtool
+else bad textfile/promtool "$(ls "$work/textfile"): $lint"; fi
+check textfile/no_temporary_left "$(ls -A "$work/textfile")" pinscope.prom
+"$PS" exporter --textfile "$work/no-such-dir" -d 1 >/dev/null 2>"$work/textfile-bad.err"
+check textfile/missing_dir_exit "$?" 2
+check textfile/missing_dir_one_line "$(cat "$work/textfile-bad.err")" \
+    "pinscope: --textfile $work/no-such-dir: No such file or directory"
+
 # --- ring churn: series come back to the baseline after the grace period -----
 "$WL" -C "$CHURN_RINGS" >"$work/churn.json" 2>"$work/churn.err"
 rc=$?

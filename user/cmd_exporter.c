@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "commands.h"
 #include "errors.h"
 #include "http_server.h"
@@ -77,6 +78,19 @@ static int write_textfile(const char *dir, const char *text, size_t len)
 	return e;
 }
 
+static int textfile_dir_check(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return access(dir, W_OK | X_OK);
+}
+
 /* One collection: report, rings to show, exposition, publication. */
 static int export_now(struct session *s, struct exporter *x)
 {
@@ -123,7 +137,8 @@ static void tick(struct session *s, void *cookie)
 
 	/* a full disk or a removed directory is worth one line, not an exit */
 	if (e && e != x->err)
-		ps_note("%s: %s", e == -ENOMEM ? "collecting" : x->env->textfile, strerror(-e));
+		ps_note("%s%s: %s", e == -ENOMEM ? "collecting" : "--textfile ",
+			e == -ENOMEM ? "" : x->env->textfile, strerror(-e));
 	x->err = e;
 }
 
@@ -154,7 +169,12 @@ int cmd_exporter(struct env *env)
 		err = PS_EXIT_FAIL;
 		goto out;
 	}
-	/* The port first: a port in use must fail before anything loads. */
+	/* The port and the directory first: they must fail before anything loads. */
+	if (env->textfile && textfile_dir_check(env->textfile)) {
+		ps_error("--textfile %s: %s", env->textfile, strerror(errno));
+		err = PS_EXIT_FAIL;
+		goto out;
+	}
 	if (listen && http_server_start(listen, &x.http, why, sizeof(why))) {
 		ps_error("%s", why);
 		err = PS_EXIT_FAIL;
@@ -162,8 +182,10 @@ int cmd_exporter(struct env *env)
 	}
 	err = session_start(&s, env, &o, feed_ranges, &x);
 	if (!err && (e = export_now(&s, &x))) {
-		ps_error("%s: %s", e == -ENOMEM || !env->textfile ? "collecting" : env->textfile,
-			 strerror(-e));
+		if (e == -ENOMEM || !env->textfile)
+			ps_error("collecting: %s", strerror(-e));
+		else
+			ps_error("--textfile %s: %s", env->textfile, strerror(-e));
 		err = PS_EXIT_FAIL;
 	}
 	if (!err) {
