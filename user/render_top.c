@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
 #include <stdlib.h>
 #include "fmt.h"
 #include "render_top.h"
@@ -72,11 +73,22 @@ void top_rank(struct top_row *rows, size_t n, enum top_sort sort)
 	qsort(rows, n, sizeof(*rows), by_key);
 }
 
+__attribute__((format(printf, 3, 4)))
+static const char *line(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return buf;
+}
+
 void render_top(FILE *out, const struct top_view *v)
 {
 	uint64_t bufs = 0, bytes = 0;
 	double iops = 0, bps = 0, pin_iops = 0;
-	char b1[32], b2[32];
+	char b1[160], b2[32];
 	size_t shown = v->nr_rows;
 
 	for (size_t i = 0; i < v->nr_rows; i++) {
@@ -86,8 +98,10 @@ void render_top(FILE *out, const struct top_view *v)
 		bps += v->rows[i].bps;
 		pin_iops += v->rows[i].pin_iops;
 	}
-	fprintf(out, "pinscope top - %s, backend %s, kernel %.24s, every %.1fs\n",
-		v->clock, v->r->backend, v->r->kernel, v->refresh_s);
+	/* the kernel's name is as long as distributions make it: cut at 79 */
+	fprintf(out, "%.79s\n", line(b1, sizeof(b1), "pinscope top - %s, backend %s, every %.1fs, "
+				     "kernel %s", v->clock, v->r->backend, v->refresh_s,
+				     v->r->kernel));
 	fprintf(out, "%zu rings, %s registered in %llu buffers; fixed IO %.0f/s %s/s\n",
 		v->nr_rows, fmt_bytes(bytes, b1, sizeof(b1)), (unsigned long long)bufs, iops,
 		fmt_bytes(bps, b2, sizeof(b2)));
