@@ -37,6 +37,7 @@ struct exporter {
 	struct report reports[2];	/* the newest and the one before */
 	int cur;
 	int err;			/* first write error of the textfile */
+	double collect_s;		/* the previous collection's duration */
 };
 
 static int feed_ranges(void *cookie, const void *data, size_t size)
@@ -99,7 +100,9 @@ static int export_now(struct session *s, struct exporter *x)
 		.r = r,
 		.version = PS_VERSION,
 		.bpf_stats = x->env->bpf_stats,
+		.collect_s = x->collect_s,
 	};
+	double start = session_elapsed(s);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem;
@@ -123,6 +126,7 @@ static int export_now(struct session *s, struct exporter *x)
 		free(text);
 		return -ENOMEM;
 	}
+	x->collect_s = session_elapsed(s) - start;
 	e = x->http ? http_server_publish(x->http, text, len) : 0;
 	if (!e && x->env->textfile)
 		e = write_textfile(x->env->textfile, text, len);

@@ -274,6 +274,9 @@ static void self(FILE *out, const struct prom_view *v)
 		v->r->counters[PS_CNT_RINGS_DROPPED]);
 	fprintf(out, "pinscope_dropped_total{table=\"io_keys\"} %" PRIu64 "\n",
 		v->r->counters[PS_CNT_IO_KEYS_DROPPED]);
+	family(out, "pinscope_collect_duration_seconds", "gauge",
+	       "What pinscope's previous collection took (maps read, rendered), in seconds.");
+	fprintf(out, "pinscope_collect_duration_seconds %.6f\n", v->collect_s);
 	if (!v->bpf_stats)
 		return;
 	family(out, "pinscope_bpf_run_seconds_total", "counter",

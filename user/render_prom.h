@@ -18,6 +18,7 @@ struct prom_view {
 	const struct pinned_twice *twice;	/* check's tracker, or NULL */
 	size_t nr_twice;
 	const char *version;
+	double collect_s;		/* what the previous collection took */
 	bool bpf_stats;			/* --bpf-stats: program run times */
 };
 
