@@ -38,6 +38,7 @@ struct exporter {
 	int cur;
 	int err;			/* first write error of the textfile */
 	double collect_s;		/* the previous collection's duration */
+	double collected_at;		/* when it ended (session time) */
 };
 
 static int feed_ranges(void *cookie, const void *data, size_t size)
@@ -137,7 +138,18 @@ static int export_now(struct session *s, struct exporter *x)
 static void tick(struct session *s, void *cookie)
 {
 	struct exporter *x = cookie;
-	int e = export_now(s, x);
+	int e;
+
+	/*
+	 * Collections are spaced by at least what the last one took: with
+	 * tens of thousands of rings one takes seconds, and the session's
+	 * harvest of gone rings runs between ticks, so it must keep half the
+	 * time or the ring table fills.
+	 */
+	if (session_elapsed(s) - x->collected_at < x->collect_s)
+		return;
+	e = export_now(s, x);
+	x->collected_at = session_elapsed(s);
 
 	/* a full disk or a removed directory is worth one line, not an exit */
 	if (e && e != x->err)

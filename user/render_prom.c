@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stddef.h>
+#include <string.h>
 #include "names.h"
 #include "pinscope_hist.h"
 #include "render_prom.h"
@@ -20,14 +21,22 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 /* A label value: backslash, double quote and newline escaped. */
 static void label_value(FILE *out, const char *s, size_t max)
 {
+	size_t len = strnlen(s, max);
+
 	fputc('"', out);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		switch (s[i]) {
-		case '\\': fputs("\\\\", out); break;
-		case '"':  fputs("\\\"", out); break;
-		case '\n': fputs("\\n", out); break;
-		default:   fputc(s[i], out);
-		}
+	while (len) {
+		size_t run = strcspn(s, "\\\"\n");
+
+		if (run > len)
+			run = len;
+		fwrite(s, 1, run, out);
+		s += run;
+		len -= run;
+		if (!len)
+			break;
+		fputs(*s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\", out);
+		s++;
+		len--;
 	}
 	fputc('"', out);
 }
