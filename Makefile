@@ -10,7 +10,10 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
-LDLIBS_TOOL := -static -lbpf -lelf -lz -lzstd -ljson-c -luring
+# libevent's evhttp serves the exporter: it links statically, where
+# libmicrohttpd drags in GnuTLS (p11-kit, libunistring: no static archives).
+LDLIBS_TOOL := -static -lbpf -lelf -lz -lzstd -ljson-c -luring \
+	-levent_extra -levent_pthreads -levent_core -lpthread
 LDLIBS_WORKLOAD := -static -luring -ljson-c -lbpf -lelf -lz -lzstd -lpthread
 
 # clang -target bpf does not see the host's asm/ headers; borrow gcc's
@@ -74,6 +77,10 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+# build_info's version label: the commit the binary was built from.
+PS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(OUTPUT)/user/cmd_exporter.o: CFLAGS += -DPS_VERSION='"$(PS_VERSION)"'
 
 $(OUTPUT)/pinscope: $(TOOL_OBJS)
 	$(call msg,LINK,$@)

@@ -54,7 +54,7 @@ raw=$results/raw.jsonl
 logs=$results/logs
 : > "$raw"
 tmp=$(mktemp -d "${PINSCOPE_TMPDIR:-/var/tmp}/pinscope-bench.XXXXXX") || exit 2
-errors=0 tracer_pid="" load_pid=""
+errors=0 tracer_pid="" load_pid="" scraper_pid="" tracer_log=""
 declare -A hp_saved=() hp_set=() hp_added=()
 
 # ---- leave nothing behind ----------------------------------------------------
@@ -123,10 +123,25 @@ tracer_cmd() {
         hist)        cmd=("$ps" hist -j -o "$2.json") ;;
         stat+stats)  cmd=("$ps" stat --bpf-stats -j -o "$2.json") ;;
         hist+stats)  cmd=("$ps" hist --bpf-stats -j -o "$2.json") ;;
+        exporter)    cmd=("$ps" exporter --listen 127.0.0.1:0)
+                     cue=Serving ;;
         bpftrace)    cmd=(env __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 bpftrace "$tmp/peer.bt")
                      cue=__BPFTRACE_NOTIFY_PROBES_ATTACHED ;;
         *) echo "bench: unknown condition $1" >&2; return 1 ;;
     esac
+}
+
+# The exporter is scraped every second, as Prometheus would, from the
+# tracer's CPU; the last scrape lands in LOG.scrape.
+scrape_url() { sed -n 's|^Serving \(http://.*/metrics\)$|\1|p' "$tracer_log.err"; }
+start_scraper() {
+    local url
+    url=$(scrape_url)
+    taskset -c $TRACER_CPU bash -c "while :; do
+        curl -sf -o '$1.scrape.tmp' '$url' && mv '$1.scrape.tmp' '$1.scrape'
+        sleep 1
+    done" &
+    scraper_pid=$!
 }
 
 start_tracer() {
@@ -135,8 +150,12 @@ start_tracer() {
     [ ${#cmd[@]} -eq 0 ] && return 0
     taskset -c $TRACER_CPU "${cmd[@]}" > "$2.out" 2> "$2.err" &
     tracer_pid=$!
+    tracer_log=$2
     for ((i = 0; i < 1500; i++)); do    # 30 s: bpftrace compiles first
-        grep -q "^$cue" "$2.err" 2>/dev/null && return 0
+        if grep -q "^$cue" "$2.err" 2>/dev/null; then
+            [ "$1" = exporter ] && start_scraper "$2"
+            return 0
+        fi
         if ! kill -0 "$tracer_pid" 2>/dev/null; then
             wait "$tracer_pid"; tracer_pid=""
             fail "$1 exited before attaching: $(tail -n 1 "$2.err")"
@@ -155,6 +174,14 @@ start_tracer() {
 stop_tracer() {
     local i rc
     [ -z "$tracer_pid" ] && return 0
+    if [ -n "$scraper_pid" ]; then
+        kill "$scraper_pid" 2>/dev/null
+        wait "$scraper_pid" 2>/dev/null
+        scraper_pid=""
+        # one more scrape after a collection (-i 1) that saw the whole segment
+        sleep 1.2
+        curl -sf -o "$tracer_log.scrape" "$(scrape_url)"
+    fi
     for ((i = 0; i < 200; i++)); do
         kill -0 "$tracer_pid" 2>/dev/null || break
         if [ $((i % 10)) -eq 0 ] && [ $i -lt 100 ]; then kill -INT "$tracer_pid" 2>/dev/null; fi
@@ -175,6 +202,11 @@ tracer_result() {
     case $1 in
         none|trace|hist) echo null; return ;;
         bpftrace) awk -F': ' '/^@complete\[4\]/ { n = $2 } END { printf "{\"complete_ops\":%d}", n }' "$2.out"
+                  return ;;
+        exporter) [ -s "$2.scrape" ] || { echo null; return; }
+                  awk -v pid="pid=\"${load_pid:-}\"" '
+                      /^pinscope_fixed_io_ops_total\{/ && index($0, pid) && /opcode="READ_FIXED"/ { n += $2 }
+                      END { printf "{\"fixed_ops\":%d}", n }' "$2.scrape"
                   return ;;
         floor|floor+stats) file=$2.out ;;
     esac
@@ -506,11 +538,11 @@ stage_load() {
 # One discarded run: the first measured round should not pay for cold caches.
 "$bin/iops" -c $LOAD_CPU $rt_flag -f "$tmp/data" -s "$secs" > /dev/null 2>&1
 stage_load overhead
-one_load overhead $rounds -f "$tmp/data" -- floor regonly stat trace hist bpftrace
+one_load overhead $rounds -f "$tmp/data" -- floor regonly stat trace hist bpftrace exporter
 # Target 1a asks for a ratio of two costs ~20 ns apart: the floor and stat
 # get more rounds of their own.
 stage_load pairs
-one_load pairs $pair_rounds -f "$tmp/data" -- floor stat
+one_load pairs $pair_rounds -f "$tmp/data" -- floor stat exporter
 # --registration-only has no per-IO program; what it costs is per system
 # call (see the report): measured with one IO per io_uring_enter.
 stage_load per_enter

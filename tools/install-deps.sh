@@ -5,11 +5,12 @@
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-            libzstd-dev liburing-dev libjson-c-dev)
+            libzstd-dev liburing-dev libjson-c-dev libevent-dev)
 # util-linux gives setpriv (dropping capabilities in tests); fio is a peer
-# workload; qemu, busybox and cpio boot real distro kernels (tools/vmtest.sh).
+# workload; qemu, busybox and cpio boot real distro kernels (tools/vmtest.sh);
+# prometheus (with promtool) scrapes the exporter and tmux drives `top`.
 test_pkgs=(util-linux fio qemu-system-x86 busybox-static cpio e2fsprogs
-           zstd xz-utils)
+           zstd xz-utils prometheus tmux)
 bench_pkgs=(bpftrace)
 
 want=()

@@ -7,7 +7,9 @@
 # and, last, "N passed, N failed, N skipped" over everything. Exit 1 on any
 # failure.
 #
-# The host stages end with the benchmark's smoke run (tools/bench.sh smoke).
+# The host stages end with the exporter's stage (tools/exporter-test.sh: a
+# real Prometheus, top under tmux) and the benchmark's smoke run
+# (tools/bench.sh smoke).
 #
 # Usage: tools/test.sh [--no-host] [--kernels "6.1 6.12 7.2"|all|none] OUTPUT_DIR
 #   --no-host              leave out the unit, self-test and host-kernel stages
@@ -285,6 +287,8 @@ if [ "$run_host" -eq 1 ]; then
     if [ "$BACKENDS_SEEN" -eq 0 ]; then
         add_row host "$host" "-" 0 1 0 - "backend-suite.sh printed no result"
     fi
+    # the exporter against a real Prometheus, and top under tmux
+    run_stage host "$host" exporter bash "$TOOLS_DIR/exporter-test.sh" "$out"
     # every bench stage once, tiny: fails only when the harness breaks
     if [ -x "$out/bench/iops" ]; then
         run_stage host "$host" bench-smoke "$TOOLS_DIR/bench.sh" smoke "$out"

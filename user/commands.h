@@ -10,5 +10,7 @@ int cmd_stat(struct env *env);
 int cmd_hist(struct env *env);
 int cmd_trace(struct env *env);
 int cmd_check(struct env *env);
+int cmd_exporter(struct env *env);
+int cmd_top(struct env *env);
 
 #endif

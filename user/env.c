@@ -21,6 +21,9 @@ static const struct option long_opts[] = {
 	{ "bpf-stats", no_argument,      NULL, 'S' },
 	{ "rings-from", required_argument, NULL, 'F' },
 	{ "table-size", required_argument, NULL, 'T' },
+	{ "listen",   required_argument, NULL, 'L' },
+	{ "textfile", required_argument, NULL, 'X' },
+	{ "grace",    required_argument, NULL, 'G' },
 	{ "help",     no_argument,       NULL, 'h' },
 	{}
 };
@@ -73,6 +76,7 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 	strncat(optstring, allowed, sizeof(optstring) - strlen(optstring) - 1);
 	env->subcommand = argv[0];
 	env->top = 10;
+	env->grace_s = -1;
 	*help = false;
 	env->json = wants_json(argc, argv);
 	ps_errors_json(env->json);
@@ -102,6 +106,12 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 			if (parse_int("--table-size", optarg, 64, 1 << 20, &v))
 				return PS_EXIT_FAIL;
 			env->table_size = v;
+			break;
+		case 'L': env->listen = optarg; break;
+		case 'X': env->textfile = optarg; break;
+		case 'G':
+			if (parse_seconds("--grace", optarg, &env->grace_s))
+				return PS_EXIT_FAIL;
 			break;
 		case 'h': *help = true; return 0;
 		case 'p':

@@ -21,6 +21,9 @@ struct env {
 	bool bpf_stats;		/* per-program run time from the kernel */
 	const char *rings_from;	/* --rings-from auto|bpf|fdinfo: finding existing rings */
 	unsigned int table_size; /* --table-size N: rings and processes held at once */
+	const char *listen;	/* exporter --listen ADDR:PORT */
+	const char *textfile;	/* exporter --textfile DIR */
+	double grace_s;		/* exporter --grace SEC, -1 = default */
 	char **cmd;		/* after `--` */
 	int cmd_argc;
 };
@@ -29,6 +32,8 @@ struct env {
 #define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:T:"
 #define ENV_OPTS_STAT	ENV_OPTS_ALL "H"
 #define ENV_OPTS_INFO	"jvo:b:h"
+#define ENV_OPTS_EXPORTER "vp:i:d:b:hRSF:T:L:X:G:"
+#define ENV_OPTS_TOP	"vp:i:d:b:hRF:T:"
 
 /*
  * Parses argv (argv[0] is the subcommand). Returns 0, or PS_EXIT_FAIL after

@@ -21,6 +21,8 @@ static const struct subcommand {
 	{ "hist",     cmd_hist,     ENV_OPTS_ALL,  "log2 histograms of latencies and sizes" },
 	{ "trace",    cmd_trace,    ENV_OPTS_ALL,  "one line per ring creation and registration" },
 	{ "check",    cmd_check,    ENV_OPTS_ALL,  "verdict: zero repeated pinning? (exit 0/1/2)" },
+	{ "exporter", cmd_exporter, ENV_OPTS_EXPORTER, "Prometheus metrics over HTTP (or a textfile)" },
+	{ "top",      cmd_top,      ENV_OPTS_TOP,  "rings ranked live, refreshing (q quits)" },
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -49,6 +51,9 @@ static void usage(FILE *out)
 		"                      bpf (task iterators) or fdinfo (/proc/PID/fdinfo)\n"
 		"  --table-size N      rings and processes the BPF tables hold at once\n"
 		"                      (65536; gone ones are harvested, so this bounds bursts)\n"
+		"  --listen ADDR:PORT  exporter: serve /metrics there (127.0.0.1:9477)\n"
+		"  --textfile DIR      exporter: write DIR/pinscope.prom each -i instead\n"
+		"  --grace SEC         exporter: show gone rings this long (60)\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
 		"\nExit status: 0 success; check: 0 zero repeated pinning, 1 violations;\n"
 		"2 could not run or check (usage, privileges, kernel). With -- CMD, the\n"

@@ -91,7 +91,7 @@ static const struct wl_case cases[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinscope-workload [-o FILE] [-d DIR] [-w] CASE\n"
+		"usage: pinscope-workload [-o FILE] [-d DIR] [-w] [-k] CASE\n"
 		"       pinscope-workload [-o FILE] [-d DIR] -a\n"
 		"       pinscope-workload -l\n"
 		"  -l       list the cases\n"
@@ -100,6 +100,8 @@ static void usage(FILE *f)
 		"  -d DIR   directory for data files (default $PINSCOPE_TMPDIR, else /var/tmp)\n"
 		"  -w       live_* cases: after registering, print \"ready\" on stderr and\n"
 		"           wait for SIGUSR1 (a tracer attached) before the IO\n"
+		"  -k       print the oracle with the rings still open, close them after\n"
+		"           a line (or end of file) on stdin\n"
 		"sizes: PINSCOPE_CHURN_RINGS, PINSCOPE_CHURN_PROCS, PINSCOPE_SHORT_PROCS\n");
 }
 
@@ -111,9 +113,22 @@ static const struct wl_case *find_case(const char *name)
 	return NULL;
 }
 
-/* 0 ran or skipped, 1 failed. */
 static bool wait_attach;
+static bool keep_open;
 
+/*
+ * -k: the case's rings stay open, buffers registered, until a line (or
+ * end of file) arrives on stdin, so that a scraper can read them live.
+ */
+static void wait_for_stdin(void)
+{
+	char line[64];
+
+	if (!fgets(line, sizeof(line), stdin))
+		clearerr(stdin);
+}
+
+/* 0 ran or skipped, 1 failed. */
 static int run_case(const struct wl_case *wc, const char *dir, FILE *out)
 {
 	struct oracle o;
@@ -132,7 +147,8 @@ static int run_case(const struct wl_case *wc, const char *dir, FILE *out)
 	fflush(out);
 	fflush(stderr);
 	res = wc->fn(&c);
-	cleanup_run(&c);
+	if (!keep_open)
+		cleanup_run(&c);
 	if (res == CASE_FAILED && o.status != ORACLE_FAILED)
 		o.status = ORACLE_FAILED;
 
@@ -142,6 +158,10 @@ static int run_case(const struct wl_case *wc, const char *dir, FILE *out)
 				       JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(out);
 	json_object_put(obj);
+	if (keep_open) {
+		wait_for_stdin();
+		cleanup_run(&c);
+	}
 	oracle_free(&o);
 	return res == CASE_FAILED ? 1 : 0;
 }
@@ -155,13 +175,14 @@ int main(int argc, char **argv)
 	int opt, status = 0;
 
 	opterr = 0;	/* one error line, ours */
-	while ((opt = getopt(argc, argv, "lao:d:wh")) != -1) {
+	while ((opt = getopt(argc, argv, "lao:d:wkh")) != -1) {
 		switch (opt) {
 		case 'l': list = true; break;
 		case 'a': all = true; break;
 		case 'o': out_path = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'w': wait_attach = true; break;
+		case 'k': keep_open = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "pinscope-workload: bad option '-%c' (see -h)\n",

@@ -19,6 +19,7 @@ static const struct cond {
 	{ "trace",    "`pinscope trace`" },
 	{ "hist",     "`pinscope hist`" },
 	{ "bpftrace", "bpftrace peer: create, register, complete by opcode" },
+	{ "exporter", "`pinscope exporter`, scraped every second" },
 };
 #define NR_CONDS (sizeof(conds) / sizeof(conds[0]))
 #define MAX_SEGS 1024
@@ -127,6 +128,11 @@ static const char *check_seen(const char *cond, json_object *rec, const struct s
 			return isnan(seen) || seen == 0 ? NULL : "per-IO counts present";
 		if (!ring)
 			return "ring missing from the report";
+	} else if (!strcmp(cond, "exporter")) {
+		/* READ_FIXED ops of the load's pid in the scrape after the segment */
+		seen = num(rec, "tracer.fixed_ops");
+		if (isnan(seen))
+			return "no scrape";
 	} else
 		return NULL;
 	return seen >= s->ios ? NULL : "fewer IOs seen than done";
@@ -238,10 +244,11 @@ static struct spread paired(const struct side *sd, int a, double k, int b)
 static void overhead_targets(struct report *r, const struct side *io, const struct side *enter,
 			     double base)
 {
-	enum { FLOOR = 1, REGONLY = 2, STAT = 3, PEER = 6 };
+	enum { FLOOR = 1, REGONLY = 2, STAT = 3, PEER = 6, EXPORTER = 7 };
 	struct spread floor = costs(io, FLOOR), stat = costs(io, STAT), peer = costs(io, PEER);
 	struct spread regonly = costs(io, REGONLY), per_call = costs(enter, REGONLY);
 	struct spread vs_floor = paired(io, STAT, 1.3, FLOOR), vs_peer = paired(io, STAT, 1.0, PEER);
+	struct spread exporter = costs(io, EXPORTER), exp_floor = paired(io, EXPORTER, 1.3, FLOOR);
 	double depth = num(io->load, "depth"), per_io = per_call.median / depth;
 	char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[32];
 
@@ -261,6 +268,15 @@ static void overhead_targets(struct report *r, const struct side *io, const stru
 	       fmt(b1, 32, "%.1f", stat.median), fmt(b2, 32, "%.1f", se(stat)),
 	       fmt(b3, 32, "%.1f", peer.median), fmt(b4, 32, "%.1f", se(peer)),
 	       fmt(b5, 32, "%.1f", vs_peer.median), fmt(b6, 32, "%.1f", se(vs_peer)));
+	target(r, "1d", "`exporter`, scraped every second, costs ≤ 1.3 × the floor per IO",
+	       verdict(exp_floor.median, se(exp_floor)),
+	       "%s × floor: exporter %s ± %s ns/IO, floor %s ± %s ns/IO; per round (%s), "
+	       "exporter − 1.3 × floor = %s ± %s ns/IO",
+	       fmt(b1, 32, "%.2f", exporter.median / floor.median),
+	       fmt(b2, 32, "%.1f", exporter.median), fmt(b3, 32, "%.1f", se(exporter)),
+	       fmt(b5, 32, "%.1f", floor.median), fmt(b6, 32, "%.1f", se(floor)),
+	       fmt(b9, 32, "%.0f", exp_floor.n), fmt(b7, 32, "%.1f", exp_floor.median),
+	       fmt(b8, 32, "%.1f", se(exp_floor)));
 	/*
 	 * Registration-only has no per-IO program; what it costs the load is
 	 * the syscall tracepoints' slow path on each io_uring_enter, one per
