@@ -261,6 +261,7 @@ static int rescan_fdinfo(struct harvest *h, struct tracer *t)
 struct gone_rule {
 	const struct harvest *h;
 	uint64_t look_start;
+	size_t taken, limit;	/* gone rings taken this run, at most limit (0: all) */
 };
 
 /*
@@ -277,16 +278,28 @@ static bool ring_gone(const struct ps_ring *ring, void *cookie)
 	return g->h->looks ? ring->seen_gen != g->h->gen : !pid_alive(ring->pid);
 }
 
+/* A run reads at most HARVEST_BATCH gone rings whole: the rest wait for the next. */
+static bool take_gone(const struct ps_ring *ring, void *cookie)
+{
+	struct gone_rule *g = cookie;
+
+	if (g->taken == g->limit || !ring_gone(ring, cookie))
+		return false;
+	g->taken++;
+	return true;
+}
+
 int harvest_run(struct harvest *h, struct tracer *t)
 {
 	struct report tmp = {};
 	struct id_sets sets = { h->recent, h->nr_recent };
-	struct gone_rule rule = { h, now_ns() };
+	struct gone_rule rule = { h, now_ns(), 0, HARVEST_BATCH };
 	unsigned int slot;
 	uint32_t *gone, gen;
 	int e;
 
 	h->last_ns = rule.look_start;
+	h->more = false;
 	if (h->looks) {
 		e = tracer_look(t, &gen);
 		if (e)
@@ -302,7 +315,7 @@ int harvest_run(struct harvest *h, struct tracer *t)
 	collect_procs_only(t, &tmp);
 	keep_procs(h, t, &tmp);
 	/* only the gone rings are read whole: a look that finds none costs little */
-	e = collect_rings_where(t, &tmp, ring_gone, &rule);
+	e = collect_rings_where(t, &tmp, take_gone, &rule);
 	if (e || !tmp.nr_rings)
 		goto out;
 	gone = calloc(tmp.nr_rings, sizeof(*gone));
@@ -319,6 +332,10 @@ int harvest_run(struct harvest *h, struct tracer *t)
 	h->recent[slot] = gone;
 	h->nr_recent[slot] = tmp.nr_rings;
 	prune_tables(t, &sets);
+	/* a full batch leaves more: the next run is due at once */
+	h->more = rule.taken == rule.limit;
+	if (h->more)
+		h->last_ns = 0;
 out:
 	if (getenv("PINSCOPE_DEBUG_HARVEST"))
 		fprintf(stderr, "harvest: %.1f ms, %zu gone\n",
@@ -382,7 +399,7 @@ static void merge_found(const struct harvest *h, struct report *r)
 
 void harvest_into(const struct harvest *h, struct report *r)
 {
-	struct gone_rule rule = { h, h->look_start_ns[h->gen & 1] };
+	struct gone_rule rule = { h, h->look_start_ns[h->gen & 1], 0, 0 };
 
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		struct ring_report *ring = &r->rings[i];

@@ -21,6 +21,8 @@
 /* A look every second, sooner when the ring table is a quarter full. */
 #define HARVEST_PERIOD_NS	1000000000ULL
 #define HARVEST_RECENT		4
+/* Gone rings one run reads whole (the memory a harvest needs for them). */
+#define HARVEST_BATCH		4096
 
 
 struct harvest {
@@ -42,6 +44,7 @@ struct harvest {
 	uint32_t *recent[HARVEST_RECENT];
 	size_t nr_recent[HARVEST_RECENT];
 	unsigned int runs;
+	bool more;			/* the last run left gone rings for the next */
 	/* without looks: the rings /proc/PID/fdinfo listed at the last run */
 	struct fdinfo_ring *found;
 	size_t nr_found, cap_found;

@@ -198,7 +198,9 @@ int session_report(struct session *s, struct report *r)
 		r->exit_status = s->target.exited ? s->target.exit_status : -1;
 	}
 	/* a last look: every table as it is now, and which rings are gone */
-	harvest_run(&s->harvest, s->tracer);
+	do
+		harvest_run(&s->harvest, s->tracer);
+	while (s->harvest.more);
 	int e = collect_report(s->tracer, r);
 
 	harvest_into(&s->harvest, r);

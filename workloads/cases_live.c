@@ -157,26 +157,43 @@ static int churn(long rings, void *page)
 	return 0;
 }
 
-/* Run fn(count, page) in procs children; true when every one succeeded. */
+static bool reaped_ok(void)
+{
+	int status;
+
+	return wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Run fn(count, page) in procs children, at most 256 alive at once (100,000
+ * at once would meet the process limit); true when every one succeeded.
+ */
 static bool in_children(struct wctx *c, long procs, long each, void *page,
 			int (*fn)(long, void *))
 {
+	long alive = 0;
 	bool ok = true;
 
 	fflush(NULL);
-	for (long p = 0; p < procs; p++) {
-		pid_t pid = fork();
+	for (long p = 0; p < procs && ok; p++) {
+		pid_t pid;
 
+		if (alive == 256) {
+			ok &= reaped_ok();
+			alive--;
+		}
+		pid = fork();
 		if (pid == 0)
 			_exit(fn(each, page));
 		if (pid < 0) {
 			case_fail(c, "fork: %s", strerror(errno));
 			ok = false;
-			break;
+		} else {
+			alive++;
 		}
 	}
-	for (int status; wait(&status) > 0;)
-		ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	for (; alive > 0; alive--)
+		ok &= reaped_ok();
 	return ok;
 }
 
