@@ -72,7 +72,7 @@ static uint32_t ring_in_key(const void *key, const void *val)
 
 static uint32_t ring_in_val(const void *key, const void *val)
 {
-	return *(const uint32_t *)val;	/* ring_ids and imu_owners */
+	return *(const uint32_t *)val;	/* imu_owners: {ring, slot} */
 }
 
 static uint32_t ring_in_imu_key(const void *key, const void *val)
