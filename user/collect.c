@@ -23,6 +23,12 @@ static void *grow(void *arr, size_t n, size_t elsz)
 
 #define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 
+/*
+ * An empty section is a NULL array, and qsort's base must not be NULL even
+ * for zero elements (C11 7.22.5; glibc declares it nonnull).
+ */
+#define SORT(arr, n, cmp) do { if ((n) > 1) qsort((arr), (n), sizeof(*(arr)), (cmp)); } while (0)
+
 /* Runs body for every entry of a hash map (continue moves to the next one). */
 #define FOR_EACH_ENTRY(fd, key, val, vsize, body)				\
 	do {									\
@@ -57,7 +63,7 @@ static void collect_rings(int fd, struct report *r, collect_keep_fn keep, void *
 		rr->registered = ring.registered;
 		rr->registered_known = ring.registered_known;
 	});
-	qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_ring_id);
+	SORT(r->rings, r->nr_rings, by_ring_id);
 }
 
 static void add_opcode_calls(struct reg_report *g, uint32_t opcode, uint64_t calls)
@@ -196,8 +202,8 @@ static void sort_io(struct report *r)
 	for (size_t i = 0; i < r->nr_rings; i++) {
 		struct ring_report *ring = &r->rings[i];
 
-		qsort(ring->io_ops, ring->nr_io_ops, sizeof(*ring->io_ops), by_opcode);
-		qsort(ring->buf_index, ring->nr_buf_index, sizeof(*ring->buf_index), by_ops_desc);
+		SORT(ring->io_ops, ring->nr_io_ops, by_opcode);
+		SORT(ring->buf_index, ring->nr_buf_index, by_ops_desc);
 	}
 }
 
@@ -303,8 +309,7 @@ static int collect_imports(int fd, int ncpu, struct report *r)
 	});
 	free(vals);
 	for (size_t i = 0; i < r->nr_rings; i++)
-		qsort(r->rings[i].imports, r->rings[i].nr_imports, sizeof(*r->rings[i].imports),
-		      by_index);
+		SORT(r->rings[i].imports, r->rings[i].nr_imports, by_index);
 	return 0;
 }
 
@@ -411,7 +416,7 @@ int collect_report(struct tracer *t, struct report *r)
 	collect_hists(bpf_map__fd(s->maps.hists), r);
 	if (!e)
 		e = collect_io_latency(s->maps.io_lat_hists, ncpu, r);
-	qsort(r->hists, r->nr_hists, sizeof(*r->hists), by_hist_key);
+	SORT(r->hists, r->nr_hists, by_hist_key);
 	for (__u32 i = 0; i < PS_CNT_MAX; i++) {
 		__u64 v = 0;
 
