@@ -1,6 +1,9 @@
 # pinscope build. Everything generated lands in $(OUTPUT); `make V=1` shows
 # the commands. Binaries are static so they also run in a bare initramfs.
 OUTPUT ?= .output
+# vmlinux.h, BPF objects and skeletons: the sanitized build (san-build)
+# is a second OUTPUT that shares the first one's.
+GEN_OUTPUT ?= $(OUTPUT)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
@@ -8,13 +11,16 @@ ARCH := x86
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
-INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
+# override: a CFLAGS given on the command line (san-build's) keeps these
+override CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
+INCLUDES := -I$(GEN_OUTPUT) -Iinclude -Iuser
+# Empty for the sanitized build: ASan's runtime does not link statically.
+LDSTATIC ?= -static
 # libevent's evhttp serves the exporter: it links statically, where
 # libmicrohttpd drags in GnuTLS (p11-kit, libunistring: no static archives).
-LDLIBS_TOOL := -static -lbpf -lelf -lz -lzstd -ljson-c -luring \
+LDLIBS_TOOL := $(LDSTATIC) -lbpf -lelf -lz -lzstd -ljson-c -luring \
 	-levent_extra -levent_pthreads -levent_core -lpthread
-LDLIBS_WORKLOAD := -static -luring -ljson-c -lbpf -lelf -lz -lzstd -lpthread
+LDLIBS_WORKLOAD := $(LDSTATIC) -luring -ljson-c -lbpf -lelf -lz -lzstd -lpthread
 
 # clang -target bpf does not see the host's asm/ headers; borrow gcc's
 # system include list (the libbpf-bootstrap trick).
@@ -31,7 +37,7 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(GEN_OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 TOOL_SRCS := $(wildcard user/*.c)
 TOOL_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(TOOL_SRCS))
@@ -56,21 +62,21 @@ deps:
 test-deps:
 	$(Q)tools/install-deps.sh test
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests:
+$(sort $(OUTPUT) $(GEN_OUTPUT)) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 # vmlinux.h comes from the running kernel's BTF at build time, never from git.
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+$(GEN_OUTPUT)/vmlinux.h: | $(GEN_OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(GEN_OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(GEN_OUTPUT)/vmlinux.h | $(GEN_OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall \
 		$(INCLUDES) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+$(GEN_OUTPUT)/%.skel.h: $(GEN_OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
@@ -109,7 +115,7 @@ run: all
 # The whole suite: unit tests, then the exact-count suite once per available
 # backend on this kernel and on each VM kernel (tools/vmtest.sh, Debian 6.1,
 # 6.12 and 7.2 under qemu); a kernel x backend matrix at the end.
-test: all test-deps $(TEST_BINS) bench-build
+test: all test-deps $(TEST_BINS) bench-build san-build
 	$(Q)tools/test.sh $(OUTPUT)
 
 # The same suite in VM kernels only: make vmtest KERNEL=6.12 (default: all).
@@ -135,6 +141,44 @@ LDLIBS_BENCH := -static -lbpf -lelf -lz -lzstd -luring -ljson-c -lm
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
+
+# Sanitized twins of pinscope, pinscope-workload and unit-tests, and the
+# libFuzzer targets (tests/fuzz/fuzz_*.c): the same sources built again by
+# clang into $(SAN_OUTPUT), with ASan and UBSan (any report aborts:
+# -fno-sanitize-recover) and libFuzzer's coverage instrumentation, linked
+# dynamically. tools/test.sh runs them as its sanitizers and fuzz stages.
+SAN_OUTPUT := $(OUTPUT)/asan
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fsanitize=fuzzer-no-link
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 300
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(FUZZ_BINS): $(OUTPUT)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(TOOL_LIB_OBJS) \
+		| $(OUTPUT)/fuzz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(INCLUDES) -Itests/fuzz $< $(TOOL_LIB_OBJS) \
+		$(LDLIBS_TOOL) -o $@
+
+.PHONY: san-deps san-build fuzz-bins sanitize fuzz
+fuzz-bins: $(FUZZ_BINS)
+san-deps:
+	$(Q)tools/install-deps.sh san
+san-build: san-deps $(SKELS)
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) GEN_OUTPUT=$(GEN_OUTPUT) \
+		CC=$(CLANG) CFLAGS="$(SAN_CFLAGS)" LDSTATIC= $(SAN_OUTPUT)/pinscope \
+		$(SAN_OUTPUT)/pinscope-workload $(SAN_OUTPUT)/unit-tests fuzz-bins
+
+# The sanitizers stage alone: unit tests and the host suite, sanitized.
+sanitize: all test-deps $(OUTPUT)/pinscope-test san-build
+	$(Q)tools/sanitize.sh $(OUTPUT)
+
+# Each fuzz target for FUZZ_SECONDS (make test gives each a few seconds).
+fuzz: san-build
+	$(Q)tools/fuzz.sh --seconds $(FUZZ_SECONDS) $(SAN_OUTPUT)
 
 .SECONDEXPANSION:
 $(BENCH_BINS): $(OUTPUT)/bench/%: tools/bench/%.c $$(wildcard tools/bench/$$*-*.c) \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pinscope needs, only those missing.
-# Usage: tools/install-deps.sh [build|test|bench|all]   (default: build)
+# Usage: tools/install-deps.sh [build|san|test|bench|all]   (default: build)
 # Idempotent: a second run installs nothing and touches no apt state.
 set -euo pipefail
 
@@ -11,14 +11,19 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
 # prometheus (with promtool) scrapes the exporter and tmux drives `top`.
 test_pkgs=(util-linux fio qemu-system-x86 busybox-static cpio e2fsprogs
            zstd xz-utils prometheus tmux)
+# clang's ASan, UBSan and libFuzzer runtime: make san-build, make fuzz, and
+# the sanitizers and fuzz stages of make test
+san_pkgs=(libclang-rt-14-dev)
 bench_pkgs=(bpftrace)
 
 want=()
 case "${1:-build}" in
     build) want=("${build_pkgs[@]}") ;;
+    san) want=("${build_pkgs[@]}" "${san_pkgs[@]}") ;;
     # the test suite ends with the bench smoke run, so it needs the peer too
-    test|bench|all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-    *) echo "install-deps: unknown set '$1' (build|test|bench|all)" >&2; exit 2 ;;
+    test|bench|all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${san_pkgs[@]}"
+                          "${bench_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$1' (build|san|test|bench|all)" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -8,8 +8,10 @@
 # failure.
 #
 # The host stages end with the exporter's stage (tools/exporter-test.sh: a
-# real Prometheus, top under tmux) and the benchmark's smoke run
-# (tools/bench.sh smoke).
+# real Prometheus, top under tmux), the sanitizers stage (tools/sanitize.sh:
+# the unit tests and the host suite again, built with ASan and UBSan), a
+# short run of every fuzz target (tools/fuzz.sh) and the benchmark's smoke
+# run (tools/bench.sh smoke).
 #
 # Usage: tools/test.sh [--no-host] [--kernels "6.1 6.12 7.2"|all|none] OUTPUT_DIR
 #   --no-host              leave out the unit, self-test and host-kernel stages
@@ -23,6 +25,7 @@
 #   PINSCOPE_VM_JOBS       VMs running at once (default: host CPUs + 1; a
 #                          VM keeps one host core ~90% busy)
 #   PINSCOPE_VM_TIMEOUT    seconds per VM boot (default 900)
+#   PINSCOPE_FUZZ_SECONDS  seconds per fuzz target (default 5; make fuzz: 300)
 set -uo pipefail
 
 TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -289,6 +292,18 @@ if [ "$run_host" -eq 1 ]; then
     fi
     # the exporter against a real Prometheus, and top under tmux
     run_stage host "$host" exporter bash "$TOOLS_DIR/exporter-test.sh" "$out"
+    # the same suite again under ASan and UBSan (make san-build)
+    if [ -x "$out/asan/pinscope" ]; then
+        run_stage host "$host" sanitizers "$TOOLS_DIR/sanitize.sh" "$out" "${extra_args[@]}"
+    else
+        echo "=== sanitizers: $out/asan is not built, stage left out"
+    fi
+    if [ -d "$out/asan/fuzz" ]; then
+        run_stage host "$host" fuzz "$TOOLS_DIR/fuzz.sh" \
+            --seconds "${PINSCOPE_FUZZ_SECONDS:-5}" "$out/asan"
+    else
+        echo "=== fuzz: $out/asan/fuzz is not built, stage left out"
+    fi
     # every bench stage once, tiny: fails only when the harness breaks
     if [ -x "$out/bench/iops" ]; then
         run_stage host "$host" bench-smoke "$TOOLS_DIR/bench.sh" smoke "$out"
