@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "cmd_trace.h"
 #include "commands.h"
 #include "errors.h"
 #include "fmt.h"
@@ -30,9 +31,8 @@ static const char *short_event(const struct ps_event *e)
 	return "?";
 }
 
-static void print_text(struct trace_state *st, const struct ps_event *e, double t)
+static void print_text(FILE *out, const struct ps_event *e, double t)
 {
-	FILE *out = st->s->out;
 	char b1[32], b2[32], flags[128];
 
 	fprintf(out, "%-9.4f %-7u %-15.15s %4u %-10s ", t, e->pid, e->comm, e->ring, short_event(e));
@@ -54,7 +54,7 @@ static void print_text(struct trace_state *st, const struct ps_event *e, double 
 	fputc('\n', out);
 }
 
-static void print_json(struct trace_state *st, const struct ps_event *e, double t)
+static void print_json(FILE *out, const struct ps_event *e, double t)
 {
 	json_object *o = json_object_new_object();
 	char buf[64];
@@ -88,25 +88,31 @@ static void print_json(struct trace_state *st, const struct ps_event *e, double 
 		if (e->opcode == PS_REG_CLONE_BUFFERS)
 			json_object_object_add(o, "src_ring", json_object_new_int(e->src_ring));
 	}
-	render_json_print(st->s->out, o, false);
+	render_json_print(out, o, false);
 	json_object_put(o);
+}
+
+bool trace_print_record(FILE *out, bool json, uint64_t start_ns, const void *data, size_t size)
+{
+	const struct ps_event *e = data;
+	double t;
+
+	if (size < sizeof(*e) || (e->type != PS_EV_RING_CREATE && e->type != PS_EV_REGISTER))
+		return false;
+	t = e->ts_ns >= start_ns ? (e->ts_ns - start_ns) / 1e9 : 0;
+	if (json)
+		print_json(out, e, t);
+	else
+		print_text(out, e, t);
+	return true;
 }
 
 static int on_event(void *cookie, const void *data, size_t size)
 {
 	struct trace_state *st = cookie;
-	const struct ps_event *e = data;
-	double t;
 
-	if (size < sizeof(*e) || (e->type != PS_EV_RING_CREATE && e->type != PS_EV_REGISTER))
-		return 0;
-	t = e->ts_ns >= st->start_ns ? (e->ts_ns - st->start_ns) / 1e9 : 0;
-
-	if (st->s->env->json)
-		print_json(st, e, t);
-	else
-		print_text(st, e, t);
-	st->printed++;
+	if (trace_print_record(st->s->out, st->s->env->json, st->start_ns, data, size))
+		st->printed++;
 	return 0;
 }
 

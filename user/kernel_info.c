@@ -14,10 +14,19 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define SECURITYFS "/sys/kernel/security"
 
-/* The active mode is the bracketed word: "none [integrity] confidentiality". */
+void lockdown_mode(const char *line, char *out, size_t len)
+{
+	const char *open = strchr(line, '['), *close = open ? strchr(open, ']') : NULL;
+
+	if (close)
+		snprintf(out, len, "%.*s", (int)(close - open - 1), open + 1);
+	else
+		snprintf(out, len, "unknown");
+}
+
 static void read_lockdown(char *out, size_t len)
 {
-	char line[128], *open, *close;
+	char line[128];
 	FILE *f = fopen(SECURITYFS "/lockdown", "r");
 
 	if (!f && errno == ENOENT &&
@@ -26,11 +35,8 @@ static void read_lockdown(char *out, size_t len)
 	snprintf(out, len, "unknown");
 	if (!f)
 		return;
-	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
-	    (close = strchr(open, ']'))) {
-		*close = '\0';
-		snprintf(out, len, "%s", open + 1);
-	}
+	if (fgets(line, sizeof(line), f))
+		lockdown_mode(line, out, len);
 	fclose(f);
 }
 

@@ -7,6 +7,7 @@
 #define PS_KERNEL_INFO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct btf;
@@ -25,6 +26,11 @@ struct kernel_info {
 };
 
 int kernel_info_load(struct kernel_info *ki);
+/*
+ * The active mode in a line of securityfs's lockdown file, the bracketed
+ * word ("none [integrity] confidentiality"), or "unknown".
+ */
+void lockdown_mode(const char *line, char *out, size_t len);
 void kernel_info_free(struct kernel_info *ki);
 /*
  * Drops the parsed BTF (libbpf parses its own copy at load: holding both
