@@ -80,7 +80,7 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 	*help = false;
 	env->json = wants_json(argc, argv);
 	ps_errors_json(env->json);
-	optind = 1;
+	optind = 0;	/* glibc: a full restart; 1 may resume inside the last argv's bundle */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		if (c != '?' && c != ':' && !strchr(allowed, c))

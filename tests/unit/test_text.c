@@ -79,4 +79,12 @@ void test_env_parse(void)
 	ASSERT_EQ(parse("stat -p 1 -- ls", &env), 2, "-p with a command");
 	ASSERT_EQ(parse("stat -v -- ls -l", &env), 0, "command after --");
 	ASSERT_EQ(env.cmd_argc, 2, "command arguments");
+	/*
+	 * getopt keeps its place inside a bundle ("-xj" stops at x) across
+	 * calls; a parse must not resume there in the next argv.
+	 */
+	ASSERT_EQ(parse("stat -xj", &env), 2, "unknown option in a bundle");
+	ASSERT_EQ(parse("stat --pid=42", &env), 0, "the next parse starts afresh");
+	ASSERT_EQ(env.pid, 42, "--pid=42 after a rejected bundle");
+	ASSERT_TRUE(!env.json, "no -j left over from the rejected bundle");
 }
