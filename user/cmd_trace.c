@@ -45,7 +45,7 @@ static void print_text(FILE *out, const struct ps_event *e, double t)
 	fprintf(out, "%5u %10s %8s ", e->sum.buffers, fmt_bytes(e->sum.bytes, b1, sizeof(b1)),
 		fmt_ns(e->lat_ns, b2, sizeof(b2)));
 	if (e->ret < 0)
-		fprintf(out, "%s", errno_name((int)-e->ret, b1, sizeof(b1)));
+		fprintf(out, "%s", errno_name(errno_of(e->ret), b1, sizeof(b1)));
 	else
 		fprintf(out, "%lld", (long long)e->ret);
 	if (e->opcode == PS_REG_CLONE_BUFFERS && e->ret >= 0)
@@ -77,7 +77,7 @@ static void print_json(FILE *out, const struct ps_event *e, double t)
 		json_object_object_add(o, "result", json_object_new_int64(e->ret));
 		if (e->ret < 0)
 			json_object_object_add(o, "errno", json_object_new_string(
-				errno_name((int)-e->ret, buf, sizeof(buf))));
+				errno_name(errno_of(e->ret), buf, sizeof(buf))));
 		json_object_object_add(o, "latency_ns", json_object_new_uint64(e->lat_ns));
 		json_object_object_add(o, "nr_args", json_object_new_int(e->nr_args));
 		json_object_object_add(o, "slots", json_object_new_uint64(e->sum.slots));

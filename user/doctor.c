@@ -16,7 +16,7 @@ void failure_from_event(struct reg_failure *f, const struct ps_event *e, bool ch
 	f->pid = e->pid;
 	memcpy(f->comm, e->comm, sizeof(f->comm));
 	f->opcode = e->opcode;
-	f->err = (int)-e->ret;
+	f->err = errno_of(e->ret);
 	f->nr_args = e->nr_args;
 	f->ts_ns = e->ts_ns;
 	f->diag = e->diag;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "names.h"
@@ -38,6 +39,13 @@ const char *sqe_opcode_name(uint32_t opcode, char *buf, size_t len)
 		return sqe_ops[opcode];
 	snprintf(buf, len, "OP_%u", opcode);
 	return buf;
+}
+
+int errno_of(int64_t ret)
+{
+	if (ret >= 0)
+		return 0;
+	return ret < -INT_MAX ? INT_MAX : (int)-ret;
 }
 
 const char *errno_name(int err, char *buf, size_t len)

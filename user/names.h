@@ -10,6 +10,11 @@
 const char *reg_opcode_name(uint32_t opcode);
 /* "READ_FIXED", …; "OP_<n>" in buf for unknown ones. */
 const char *sqe_opcode_name(uint32_t opcode, char *buf, size_t len);
+/*
+ * The errno in a negative return value, positive; 0 for ret >= 0, INT_MAX
+ * for values no errno reaches (-ret of INT64_MIN cannot even be computed).
+ */
+int errno_of(int64_t ret);
 /* "ENOMEM", …; "E<n>" in buf when libc has no name. */
 const char *errno_name(int err, char *buf, size_t len);
 /* "SQPOLL|NO_MMAP" into buf ("" for 0). */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "env.h"
 #include "fmt.h"
@@ -32,6 +34,9 @@ void test_names(void)
 	ASSERT_STREQ(sqe_opcode_name(200, b, sizeof(b)), "OP_200", "unknown op");
 	ASSERT_STREQ(errno_name(ENOMEM, b, sizeof(b)), "ENOMEM", "ENOMEM");
 	ASSERT_STREQ(errno_name(EOPNOTSUPP, b, sizeof(b)), "EOPNOTSUPP", "EOPNOTSUPP");
+	ASSERT_EQ(errno_of(-EFAULT), EFAULT, "errno of -14");
+	ASSERT_EQ(errno_of(5), 0, "no errno in a success");
+	ASSERT_EQ(errno_of(INT64_MIN), INT_MAX, "INT64_MIN has no errno, and no UB");
 	ASSERT_STREQ(setup_flag_names((1U << 1) | (1U << 14), b, sizeof(b)), "SQPOLL|NO_MMAP",
 		     "setup flags");
 	ASSERT_EQ(reg_kind_of(PS_REG_BUFFERS2), REG_REGISTER, "BUFFERS2 is a registration");
