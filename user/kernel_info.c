@@ -196,6 +196,7 @@ int kallsyms_find_in(const char *path, const char *const *names, size_t n, uint6
 	enum { CHUNK = 64 << 10 };
 	char *buf, *line, *end;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool long_line = false;	/* dropping the rest of a line longer than buf */
 	size_t len = 0;
 	ssize_t r;
 
@@ -209,12 +210,24 @@ int kallsyms_find_in(const char *path, const char *const *names, size_t n, uint6
 	}
 	while ((r = read(fd, buf + len, CHUNK - len)) > 0) {
 		len += r;
-		for (line = buf; (end = memchr(line, '\n', buf + len - line)); line = end + 1)
+		line = buf;
+		if (long_line) {
+			if (!(end = memchr(buf, '\n', len))) {
+				len = 0;
+				continue;
+			}
+			line = end + 1;
+			long_line = false;
+		}
+		for (; (end = memchr(line, '\n', buf + len - line)); line = end + 1)
 			kallsyms_line(line, end, names, n, addrs);
 		len = buf + len - line;
 		memmove(buf, line, len);
-		if (len == CHUNK)	/* a line longer than the buffer: not a symbol line */
+		/* a line longer than the buffer is not a symbol line, its tail neither */
+		if (len == CHUNK) {
 			len = 0;
+			long_line = true;
+		}
 	}
 	if (len)	/* a last line without a newline */
 		kallsyms_line(buf, buf + len, names, n, addrs);
