@@ -64,7 +64,9 @@ static void print_json(FILE *out, const struct ps_event *e, double t)
 		e->type == PS_EV_RING_CREATE ? "ring_create" : reg_opcode_name(e->opcode) ?: "?"));
 	json_object_object_add(o, "pid", json_object_new_int(e->pid));
 	json_object_object_add(o, "tid", json_object_new_int(e->tid));
-	json_object_object_add(o, "comm", json_object_new_string(e->comm));
+	/* a comm that fills its 16 bytes has no NUL: never read past it */
+	json_object_object_add(o, "comm", json_object_new_string_len(e->comm,
+				strnlen(e->comm, sizeof(e->comm))));
 	json_object_object_add(o, "ring", json_object_new_int(e->ring));
 	json_object_object_add(o, "fd", json_object_new_int(e->fd));
 	if (e->type == PS_EV_RING_CREATE) {
