@@ -37,21 +37,31 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: pinscope-test [-v] [--bin DIR] [--tmpdir DIR] [--backend NAME]\n"
-"                     [--filter SUBSTR] [--timeout SEC] [--self-test]\n"
+"                     [--filter SUBSTR] [--skip SUBSTR] [--timeout SEC]\n"
+"                     [--self-test]\n"
 "  -v              show captured output and notes of passing tests too\n"
 "  --bin DIR       where pinscope and pinscope-workload are (default: next to this binary)\n"
 "  --tmpdir DIR    parent of the private scratch directory\n"
 "                  (default: $PINSCOPE_TMPDIR, else /var/tmp)\n"
 "  --backend NAME  pass --backend=NAME to pinscope\n"
 "  --filter SUBSTR run only tests whose name contains SUBSTR\n"
+"  --skip SUBSTR   leave out tests whose name contains SUBSTR (up to 8 times)\n"
 "  --timeout SEC   limit for each spawned process (default %d)\n"
 "  --self-test     check the oracle/report comparer on crafted pairs only\n",
 		PT_DEFAULT_TIMEOUT_S);
 }
 
+static const char *skipped_by(const char *name)
+{
+	for (int i = 0; i < env.nr_skip; i++)
+		if (strstr(name, env.skip[i]))
+			return env.skip[i];
+	return NULL;
+}
+
 bool test_wanted(const char *name)
 {
-	return !env.filter || strstr(name, env.filter);
+	return (!env.filter || strstr(name, env.filter)) && !skipped_by(name);
 }
 
 bool test_begin(struct test *t, const char *fmt, ...)
@@ -66,7 +76,13 @@ bool test_begin(struct test *t, const char *fmt, ...)
 	t->start_ms = now_ms();
 	if (pt_interrupted)
 		return false;
-	return test_wanted(t->name);
+	if (test_wanted(t->name))
+		return true;
+	if ((!env.filter || strstr(t->name, env.filter)) && skipped_by(t->name)) {
+		printf("SKIP %s (0.0s): left out by --skip %s\n", t->name, skipped_by(t->name));
+		nr_skipped++;
+	}
+	return false;
 }
 
 void test_adopt(struct test *t, const struct test *from)
@@ -217,13 +233,14 @@ static void default_bindir(const char *argv0)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BIN = 256, OPT_TMPDIR, OPT_BACKEND, OPT_FILTER, OPT_TIMEOUT,
+	enum { OPT_BIN = 256, OPT_TMPDIR, OPT_BACKEND, OPT_FILTER, OPT_SKIP, OPT_TIMEOUT,
 	       OPT_SELF_TEST, OPT_HELP };
 	static const struct option opts[] = {
 		{ "bin", required_argument, NULL, OPT_BIN },
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "skip", required_argument, NULL, OPT_SKIP },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "self-test", no_argument, NULL, OPT_SELF_TEST },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -255,6 +272,13 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FILTER:
 			env.filter = optarg;
+			break;
+		case OPT_SKIP:
+			if (env.nr_skip == (int)(sizeof(env.skip) / sizeof(env.skip[0]))) {
+				fprintf(stderr, "pinscope-test: too many --skip\n");
+				return 2;
+			}
+			env.skip[env.nr_skip++] = optarg;
 			break;
 		case OPT_TIMEOUT:
 			env.timeout_s = (int)strtol(optarg, &end, 10);

@@ -82,6 +82,8 @@ struct env {
 	int timeout_s;
 	const char *backend;	/* --backend NAME, or NULL */
 	const char *filter;	/* --filter SUBSTR, or NULL */
+	const char *skip[8];	/* --skip SUBSTR: tests left out, each a SKIP line */
+	int nr_skip;
 	char bindir[3072];
 	char tmpdir[4096];	/* the private mkdtemp directory */
 	char pinscope[4096];
@@ -102,7 +104,7 @@ struct test {
 	long long start_ms;	/* the result line shows each test's time */
 };
 
-/* False when --filter leaves a test of this name out. */
+/* False when --filter or --skip leaves a test of this name out. */
 bool test_wanted(const char *name);
 /* False when --filter leaves the test out (then do not run it). */
 /* Milliseconds on CLOCK_MONOTONIC. */
