@@ -60,6 +60,8 @@ static void collect_rings(int fd, struct report *r, collect_keep_fn keep, void *
 			continue;
 		struct ring_report *rr = PUSH(r->rings, r->nr_rings);
 		rr->info = ring;
+		/* map values are input: renderers print comm as a string */
+		rr->info.comm[PS_COMM_LEN - 1] = '\0';
 		rr->registered = ring.registered;
 		rr->registered_known = ring.registered_known;
 	});
@@ -322,6 +324,7 @@ static void collect_procs(int fd, struct report *r)
 		struct proc_report *p = PUSH(r->procs, r->nr_procs);
 		p->pid = key;
 		p->st = st;
+		p->st.comm[PS_COMM_LEN - 1] = '\0';
 	});
 }
 
