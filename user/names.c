@@ -17,6 +17,21 @@ const char *reg_opcode_name(uint32_t opcode)
 	return NULL;
 }
 
+/* name, or the number printed by fmt (one %lld) into buf when there is none */
+static const char *or_number(const char *name, char *buf, size_t len, const char *fmt,
+			     long long n)
+{
+	if (name)
+		return name;
+	snprintf(buf, len, fmt, n);
+	return buf;
+}
+
+const char *reg_opcode_label(uint32_t opcode, char *buf, size_t len)
+{
+	return or_number(reg_opcode_name(opcode), buf, len, "REGISTER_OP_%lld", opcode);
+}
+
 /* uapi enum io_uring_op, in order (values are ABI and never change). */
 static const char *const sqe_ops[] = {
 	"NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED",
@@ -50,12 +65,7 @@ int errno_of(int64_t ret)
 
 const char *errno_name(int err, char *buf, size_t len)
 {
-	const char *name = strerrorname_np(err);
-
-	if (name)
-		return name;
-	snprintf(buf, len, "E%d", err);
-	return buf;
+	return or_number(strerrorname_np(err), buf, len, "E%lld", err);
 }
 
 /* IORING_SETUP_* bit names (uapi, bit n = 1U << n). */

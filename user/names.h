@@ -8,6 +8,8 @@
 
 /* "REGISTER_BUFFERS", …; NULL for opcodes pinscope does not follow. */
 const char *reg_opcode_name(uint32_t opcode);
+/* The same, or "REGISTER_OP_<n>" in buf: never NULL. */
+const char *reg_opcode_label(uint32_t opcode, char *buf, size_t len);
 /* "READ_FIXED", …; "OP_<n>" in buf for unknown ones. */
 const char *sqe_opcode_name(uint32_t opcode, char *buf, size_t len);
 /*

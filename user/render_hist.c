@@ -17,16 +17,20 @@ const char *hist_title(const struct hist_report *h, char *buf, size_t len)
 		if (h->op == PS_REG_CLONE_BUFFERS)
 			snprintf(buf, len, "clone latency (REGISTER_CLONE_BUFFERS)");
 		else
-			snprintf(buf, len, "registration latency (%s)", reg_opcode_name(h->op));
+			snprintf(buf, len, "registration latency (%s)",
+				 reg_opcode_label(h->op, op, sizeof(op)));
 		break;
 	case PS_HIST_BUF_SIZE:
-		snprintf(buf, len, "buffer size registered (%s)", reg_opcode_name(h->op));
+		snprintf(buf, len, "buffer size registered (%s)",
+			 reg_opcode_label(h->op, op, sizeof(op)));
 		break;
 	case PS_HIST_PIN_LAT:
-		snprintf(buf, len, "page pinning time per call (%s)", reg_opcode_name(h->op));
+		snprintf(buf, len, "page pinning time per call (%s)",
+			 reg_opcode_label(h->op, op, sizeof(op)));
 		break;
 	case PS_HIST_CHARGE_LAT:
-		snprintf(buf, len, "memlock charging time per call (%s)", reg_opcode_name(h->op));
+		snprintf(buf, len, "memlock charging time per call (%s)",
+			 reg_opcode_label(h->op, op, sizeof(op)));
 		break;
 	case PS_HIST_IMPORT_LAT:
 		snprintf(buf, len, "registered-buffer lookup latency (%s)", h->op == PS_OP_UNKNOWN ?

@@ -60,7 +60,8 @@ static json_object *reg_json(const struct report *r, const struct reg_report *g,
 		add_u64(errors, errno_name(g->errors[i].err, buf, sizeof(buf)), g->errors[i].count);
 	json_object_object_add(o, "errors", errors);
 	for (size_t i = 0; i < g->nr_opcodes; i++)
-		add_u64(opcodes, reg_opcode_name(g->opcodes[i].opcode), g->opcodes[i].calls);
+		add_u64(opcodes, reg_opcode_label(g->opcodes[i].opcode, buf, sizeof(buf)),
+			g->opcodes[i].calls);
 	json_object_object_add(o, "opcodes", opcodes);
 	add_u64(lat, "min", g->lat_min_ns);
 	add_u64(lat, "avg", g->calls ? g->lat_total_ns / g->calls : 0);

@@ -28,6 +28,8 @@ void test_names(void)
 	ASSERT_STREQ(reg_opcode_name(PS_REG_CLONE_BUFFERS), "REGISTER_CLONE_BUFFERS", "clone");
 	ASSERT_STREQ(reg_opcode_name(PS_REG_BUFFERS2), "REGISTER_BUFFERS2", "buffers2");
 	ASSERT_TRUE(reg_opcode_name(7) == NULL, "file opcodes are not followed");
+	ASSERT_STREQ(reg_opcode_label(7, b, sizeof(b)), "REGISTER_OP_7", "label of opcode 7");
+	ASSERT_STREQ(reg_opcode_label(PS_REG_BUFFERS, b, sizeof(b)), "REGISTER_BUFFERS", "label");
 	ASSERT_STREQ(sqe_opcode_name(PS_OP_READ_FIXED, b, sizeof(b)), "READ_FIXED", "op 4");
 	ASSERT_STREQ(sqe_opcode_name(PS_OP_SEND_ZC, b, sizeof(b)), "SEND_ZC", "op 47");
 	ASSERT_STREQ(sqe_opcode_name(PS_OP_WRITEV_FIXED, b, sizeof(b)), "WRITEV_FIXED", "op 61");
