@@ -56,8 +56,10 @@ static int cmp_u32(const void *a, const void *b)
 /* An entry of ring id leaves when the ring was harvested now or lately. */
 static bool id_leaves(const struct id_sets *s, uint32_t id)
 {
+	/* a slot not filled yet is NULL, which bsearch must not be given */
 	for (int i = 0; id && i < HARVEST_RECENT; i++)
-		if (bsearch(&id, s->recent[i], s->nr_recent[i], sizeof(uint32_t), cmp_u32))
+		if (s->nr_recent[i] &&
+		    bsearch(&id, s->recent[i], s->nr_recent[i], sizeof(uint32_t), cmp_u32))
 			return true;
 	return false;
 }
