@@ -33,7 +33,8 @@ static int ring_id_cmp(const void *key, const void *elem)
 /* r->rings is sorted by id (collect.c, harvest.c); id 0 names no ring. */
 struct ring_report *report_ring(const struct report *r, uint32_t id)
 {
-	if (!id)
+	/* no rings: r->rings is NULL, which bsearch must not be given */
+	if (!id || !r->nr_rings)
 		return NULL;
 	return bsearch(&id, r->rings, r->nr_rings, sizeof(*r->rings), ring_id_cmp);
 }
@@ -47,7 +48,8 @@ static int by_id(const void *a, const void *b)
 
 void report_sort_rings(struct report *r)
 {
-	qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_id);
+	if (r->nr_rings > 1)	/* nor qsort */
+		qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_id);
 }
 
 void report_free(struct report *r)
