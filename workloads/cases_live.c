@@ -49,9 +49,10 @@ static enum case_result uneven_writes(struct wctx *c, struct ws_ring *r, int fd,
 	for (int i = 0; i < nr; i++)
 		for (int k = 0; k <= i && n < 16; k++) {
 			buf_fill(iov[i].iov_base, 16 * KiB, 70 + i);
-			ios[n++] = (struct ws_io){ .opcode = IORING_OP_WRITE_FIXED,
+			ios[n] = (struct ws_io){ .opcode = IORING_OP_WRITE_FIXED,
 				.fd = fd, .addr = iov[i].iov_base, .len = 16 * KiB,
 				.off = off + n * 16 * KiB, .buf_index = i };
+			n++;
 		}
 	return io_run(c, r, ios, n);
 }
