@@ -15,7 +15,8 @@ static uint64_t pages_spanned(uint64_t addr, uint64_t len)
 {
 	if (!len)
 		return 0;
-	return (addr + len + PAGE_4K - 1) / PAGE_4K - addr / PAGE_4K;
+	/* from the offset in the first page: addr + len may pass 2^64 */
+	return (addr % PAGE_4K + len + PAGE_4K - 1) / PAGE_4K;
 }
 
 /* One line of the UserBufs list: "%5u: 0x%llx/%llu" or "%5u: <none>". */

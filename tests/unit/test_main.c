@@ -16,6 +16,7 @@ void test_ranges(void);
 void test_ranges_clone_pins(void);
 void test_doctor(void);
 void test_kallsyms(void);
+void test_fdinfo(void);
 void test_ring_series(void);
 void test_render_prom(void);
 
@@ -31,6 +32,7 @@ static const struct unit_test tests[] = {
 	{ "ranges_clone_pins", test_ranges_clone_pins },
 	{ "doctor", test_doctor },
 	{ "kallsyms", test_kallsyms },
+	{ "fdinfo", test_fdinfo },
 	{ "ring_series", test_ring_series },
 	{ "render_prom", test_render_prom },
 };
