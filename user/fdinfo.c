@@ -28,7 +28,8 @@ static void buffer_line(const char *line, const char *end, struct fdinfo_ring *o
 
 	memcpy(buf, line, n);
 	buf[n] = '\0';
-	if (sscanf(buf, " %*u: 0x%llx/%llu", &addr, &len) == 2) {
+	/* %llu takes "-5" as 2^64 - 5; the kernel never prints a sign */
+	if (sscanf(buf, " %*u: 0x%llx/%llu", &addr, &len) == 2 && !strchr(buf, '-')) {
 		out->table.buffers++;
 		out->table.bytes += len;
 		out->table.pages += pages_spanned(addr, len);

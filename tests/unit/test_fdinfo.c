@@ -12,6 +12,7 @@ void test_fdinfo(void)
 		"    0: 0x7f1c2a400000/65536\n    1: <none>\n    2: 0x7f1c2a411000/4097\n"
 		"PollList:\n";
 	static const char top[] = "UserBufs:\t2\n    0: 0xfffffffffffff000/8192\n";
+	static const char neg[] = "UserBufs:\t1\n    0: 0x7f1c2a400000/-5536\n";
 	struct fdinfo_ring ring;
 
 	ASSERT_EQ(fdinfo_parse(three, strlen(three), &ring), 0, "an io_uring fdinfo");
@@ -25,4 +26,6 @@ void test_fdinfo(void)
 	ASSERT_EQ(ring.table.pages, 2, "8 KiB at the last pages");
 	ASSERT_TRUE(!ring.complete, "one of two slots listed");
 	ASSERT_EQ(fdinfo_parse("pos:\t0\n", 7, &ring), -EINVAL, "not an io_uring fd");
+	ASSERT_EQ(fdinfo_parse(neg, strlen(neg), &ring), 0, "a signed length");
+	ASSERT_EQ(ring.table.buffers, 0, "a length with a sign is no buffer");
 }
