@@ -93,7 +93,9 @@ static int make_rows(struct top *t, double dt)
 		row->ring = ring;
 		top_registered(ring, &row->bufs, &row->bytes);
 		row->pinned_ios = now[i].pinned_ios;
-		before = bsearch(&ring->info.id, t->prev, t->nr_prev, sizeof(*t->prev), by_prev_id);
+		/* the first screen has no prev (NULL), which bsearch must not get */
+		before = t->nr_prev ? bsearch(&ring->info.id, t->prev, t->nr_prev, sizeof(*t->prev),
+					      by_prev_id) : NULL;
 		if (before && dt > 0) {
 			row->iops = (now[i].ops - before->ops) / dt;
 			row->bps = (now[i].bytes - before->bytes) / dt;

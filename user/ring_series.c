@@ -158,7 +158,8 @@ int ring_series_update(struct ring_series *rs, const struct report *r, double no
 	for (size_t i = 0; i < nr_index; i++) {
 		const struct ring_report *ring = rs->index[i];
 
-		if (bsearch(&ring->info.id, rs->v, old_n, sizeof(*rs->v), by_entry_id))
+		/* before the first ring rs->v is NULL, which bsearch must not get */
+		if (old_n && bsearch(&ring->info.id, rs->v, old_n, sizeof(*rs->v), by_entry_id))
 			continue;
 		if (rs->n == rs->cap) {
 			size_t cap = rs->cap ? 2 * rs->cap : 64;
