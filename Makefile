@@ -205,3 +205,6 @@ bench-smoke: bench-deps
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
+
+# make install/uninstall, man, deb, dist: tools/dist/dist.mk
+include tools/dist/dist.mk

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "env.h"
 #include "errors.h"
+#include "version.h"
 
 static const struct subcommand {
 	const char *name;
@@ -30,7 +31,8 @@ static const struct subcommand {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: pinscope SUBCOMMAND [OPTIONS] [-- CMD ARGS...]\n\n"
+		"Usage: pinscope SUBCOMMAND [OPTIONS] [-- CMD ARGS...]\n"
+		"       pinscope -V|--version\n\n"
 		"Subcommands:\n");
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
 		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
@@ -98,6 +100,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return PS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		ps_print_version(stdout);
 		return PS_EXIT_OK;
 	}
 	sc = find(argv[1], &matches);

@@ -1,0 +1,51 @@
+# Packaging: the version stamp, man pages, make install/uninstall, make deb
+# and make dist. Included by the top Makefile; the file lists live in
+# tools/dist/install.sh so install and uninstall cannot disagree.
+
+# The version is read at every build and the header rewritten only when it
+# changed, so a new commit relinks pinscope and an unchanged tree does not.
+$(OUTPUT)/ps_version.h: FORCE | $(OUTPUT)
+	$(Q)v=$$(tools/version.sh) && \
+	printf '#define PS_VERSION "%s"\n' "$$v" > $@.tmp && \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(OUTPUT)/user/version.o: $(OUTPUT)/ps_version.h
+.PHONY: FORCE
+FORCE:
+
+# Man pages from scdoc sources. A line "%include FILE" pulls in a shared
+# part (the options several subcommands take), as bpftool's pages do.
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(patsubst docs/man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+
+$(OUTPUT)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/man/%: docs/man/%.scd $(wildcard docs/man/include/*.scd) | $(OUTPUT)/man
+	$(call msg,MAN,$@)
+	$(Q)awk '/^%include / { f = "docs/man/include/" $$2; \
+		while ((getline l < f) > 0) print l; close(f); next } { print }' $< \
+		| scdoc > $@.tmp && mv $@.tmp $@
+
+.PHONY: man install uninstall deb dist dist-deps
+man: $(MAN_PAGES)
+
+dist-deps:
+	$(Q)tools/install-deps.sh dist
+
+PREFIX ?= /usr/local
+export DESTDIR PREFIX BINDIR SBINDIR MANDIR DATADIR DOCDIR BASHCOMPDIR SYSTEMDUNITDIR
+
+# Builds first as the invoking user; `sudo make install` then only copies.
+install: all man
+	$(Q)tools/dist/install.sh install $(OUTPUT)
+
+uninstall:
+	$(Q)tools/dist/install.sh uninstall $(OUTPUT)
+
+# A binary .deb of what `make` built (tools/dist/mkdeb.sh), in $(OUTPUT)/deb.
+deb: all man dist-deps
+	$(Q)tools/dist/mkdeb.sh $(OUTPUT)
+
+# A source tarball with the version in VERSION: it builds outside git.
+dist: | $(OUTPUT)
+	$(Q)tools/dist/mkdist.sh $(OUTPUT)
