@@ -22,7 +22,8 @@ $(OUTPUT)/man:
 
 $(OUTPUT)/man/%: docs/man/%.scd $(wildcard docs/man/include/*.scd) | $(OUTPUT)/man
 	$(call msg,MAN,$@)
-	$(Q)awk '/^%include / { f = "docs/man/include/" $$2; \
+	$(Q)export SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION); \
+		awk '/^%include / { f = "docs/man/include/" $$2; \
 		while ((getline l < f) > 0) print l; close(f); next } { print }' $< \
 		| scdoc > $@.tmp && mv $@.tmp $@
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The man pages against the binaries, so the two cannot drift apart:
+#  - every subcommand in `pinscope --help` has its page pinscope-CMD(8), and
+#    every such page a subcommand;
+#  - pinscope(8)'s OPTIONS are the options `pinscope --help` shows (-h too);
+#  - pinscope-CMD(8)'s OPTIONS are exactly the options in `pinscope CMD
+#    --help` that CMD accepts (asked of the parser: `pinscope CMD OPT -h`);
+#  - pinscope-workload(1)'s are those of `pinscope-workload -h`;
+#  - `MANWIDTH=80 man --warnings -l` renders every page without a warning.
+# Prints "ok"/"FAIL" lines and "N passed, N failed, 0 skipped" last.
+# Usage: tools/dist/check-man.sh OUTPUT_DIR   (after `make all man`)
+set -uo pipefail
+out=${1:?usage: tools/dist/check-man.sh OUTPUT_DIR}
+ps=$out/pinscope
+pass=0 fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+# Option names (-x, --long) anywhere in a help text; "--" alone is not one.
+help_opts() {
+    tr ' ,|[]()=' '\n' | grep -E '^(-[A-Za-z]|--[a-z][a-z0-9-]+)$' | sort -u
+}
+
+# The option names a rendered page defines in its OPTIONS section: the
+# term lines, indented like section text, that start with a dash.
+man_opts() {
+    MANWIDTH=200 LC_ALL=C man -l "$1" 2>/dev/null | awk '
+        /^[A-Z]/ { in_opts = ($0 == "OPTIONS") ; next }
+        in_opts && /^       -/ { print }' |
+        tr ' ,|' '\n' | grep -E '^(-[A-Za-z]|--[a-z][a-z0-9-]+)$' | sort -u
+}
+
+# Does subcommand $1 accept option $2? Its parser answers "unknown option"
+# for one it does not take; a placeholder value ("1") satisfies the parse of
+# any option with an argument, and -h ends the parse before anything runs.
+accepts() {
+    local sc=$1 opt=$2 err
+    case $opt in
+        --*) err=$("$ps" "$sc" "$opt=1" -h 2>&1 >/dev/null) || true
+             # an option without argument refuses "=1" as unknown too
+             if grep -q 'unknown option' <<<"$err"; then
+                 err=$("$ps" "$sc" "$opt" -h 2>&1 >/dev/null) || true
+             fi ;;
+        *)   err=$("$ps" "$sc" "$opt" 1 -h 2>&1 >/dev/null) || true ;;
+    esac
+    ! grep -q 'unknown option' <<<"$err"
+}
+
+# compare NAME EXPECTED_LIST ACTUAL_LIST [NOUN]
+compare() {
+    local name=$1 noun=${4:-options} missing extra
+    missing=$(comm -23 <(echo "$2") <(echo "$3") | tr '\n' ' ')
+    extra=$(comm -13 <(echo "$2") <(echo "$3") | tr '\n' ' ')
+    if [ -z "${missing// /}" ] && [ -z "${extra// /}" ]; then
+        ok "$name: $(echo "$3" | wc -l) $noun agree"
+    else
+        bad "$name: missing from the page: ${missing:-none}; on the page only: ${extra:-none}"
+    fi
+}
+
+top_help=$("$ps" --help)
+subcommands=$(awk '/^Subcommands:/ { on = 1; next } on && /^$/ { exit }
+                   on { print $1 }' <<<"$top_help" | sort)
+[ -n "$subcommands" ] || bad "no subcommands found in pinscope --help"
+
+pages=$(cd "$out/man" && ls pinscope-*.8 2>/dev/null | sed 's/^pinscope-//; s/\.8$//' | sort)
+compare "subcommands with a page (pinscope --help vs pinscope-*.8)" \
+    "$subcommands" "$pages" subcommands
+
+# pinscope(8): the help's options plus -h/--help, which the help leaves out
+compare "pinscope(8)" \
+    "$( (help_opts <<<"$top_help"; printf -- '-h\n--help\n') | sort -u)" \
+    "$(man_opts "$out/man/pinscope.8")"
+
+for sc in $subcommands; do
+    page=$out/man/pinscope-$sc.8
+    [ -f "$page" ] || continue
+    expected=$(for o in $("$ps" "$sc" --help | help_opts) -h --help; do
+                   accepts "$sc" "$o" && echo "$o"
+               done | sort -u)
+    compare "pinscope-$sc(8)" "$expected" "$(man_opts "$page")"
+done
+
+compare "pinscope-workload(1)" \
+    "$( ("$out/pinscope-workload" -h | help_opts; echo -h) | sort -u)" \
+    "$(man_opts "$out/man/pinscope-workload.1")"
+
+for page in "$out"/man/*.[18]; do
+    warn=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)
+    if [ -z "$warn" ]; then
+        ok "man --warnings $(basename "$page"): clean"
+    else
+        bad "man --warnings $(basename "$page"): $warn"
+    fi
+done
+
+echo "$pass passed, $fail failed, 0 skipped"
+[ "$fail" -eq 0 ]
