@@ -71,6 +71,7 @@ install)
         if [ "$mode" = link ]; then
             mkdir -p "$DESTDIR$(dirname "$to")"
             ln -sfn "$from" "$DESTDIR$to"
+            echo "  LINK     $DESTDIR$to -> $from"
             continue
         fi
         if [ ! -e "$from" ]; then
