@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages pinscope needs, only those missing.
-# Usage: tools/install-deps.sh [build|san|test|bench|all]   (default: build)
+# Usage: tools/install-deps.sh [build|san|test|bench|dist|all]   (default: build)
 # Idempotent: a second run installs nothing and touches no apt state.
 set -euo pipefail
 
@@ -15,6 +15,12 @@ test_pkgs=(util-linux fio qemu-system-x86 busybox-static cpio e2fsprogs
 # the sanitizers and fuzz stages of make test
 san_pkgs=(libclang-rt-14-dev)
 bench_pkgs=(bpftrace)
+# make install/deb and their tests (tools/dist/): man renders the pages,
+# bash-completion drives the completion, debootstrap makes the clean
+# Debian 12 the package is installed into.
+dist_pkgs=(man-db dpkg-dev lintian bash-completion debootstrap)
+# scdoc turns docs/man into man pages (make man, install, deb)
+build_pkgs+=(scdoc)
 
 want=()
 case "${1:-build}" in
@@ -22,8 +28,9 @@ case "${1:-build}" in
     san) want=("${build_pkgs[@]}" "${san_pkgs[@]}") ;;
     # the test suite ends with the bench smoke run, so it needs the peer too
     test|bench|all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${san_pkgs[@]}"
-                          "${bench_pkgs[@]}") ;;
-    *) echo "install-deps: unknown set '$1' (build|san|test|bench|all)" >&2; exit 2 ;;
+                          "${bench_pkgs[@]}" "${dist_pkgs[@]}") ;;
+    dist) want=("${build_pkgs[@]}" "${dist_pkgs[@]}") ;;
+    *) echo "install-deps: unknown set '$1' (build|san|test|bench|dist|all)" >&2; exit 2 ;;
 esac
 
 missing=()

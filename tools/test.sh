@@ -284,6 +284,8 @@ if [ "$run_host" -eq 1 ]; then
         echo "=== unit: $out/unit-tests not built, stage left out"
     fi
     run_stage host "$host" self-test "$out/pinscope-test" --self-test
+    # --version, man pages vs --help, completion, make install, make deb
+    run_stage host "$host" packaging "$TOOLS_DIR/dist/check-all.sh" "$out"
     echo "=== kernel $host: every available backend"
     bash "$TOOLS_DIR/backend-suite.sh" "$out" "${extra_args[@]}" 2>&1 | tee "$work/host.log"
     add_backend_rows host "$host" "$work/host.log"

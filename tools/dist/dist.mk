@@ -45,7 +45,7 @@ uninstall:
 
 # A binary .deb of what `make` built (tools/dist/mkdeb.sh), in $(OUTPUT)/deb.
 deb: all man dist-deps
-	$(Q)tools/dist/mkdeb.sh $(OUTPUT)
+	$(Q)PS_LDLIBS="$(LDLIBS_TOOL) $(LDLIBS_WORKLOAD)" tools/dist/mkdeb.sh $(OUTPUT)
 
 # A source tarball with the version in VERSION: it builds outside git.
 dist: | $(OUTPUT)
