@@ -77,6 +77,11 @@ if grep -q 'libbpf (= ' <<<"$bu" && grep -q 'glibc (= ' <<<"$bu"; then
 else
     bad "Built-Using lacks libbpf or glibc: [$bu]"
 fi
+# The copyright file lists each library copied in, by source package.
+expect "copyright lists exactly the Built-Using sources" \
+    "$(sed 's/ (= [^)]*)//g; s/, /\n/g' <<<"$bu" | sort)" \
+    "$(awk '/^Statically linked libraries/ { on = 1 } on && /^ [a-z]/ { print $1 }' \
+           "$dist/copyright" | sort)"
 expect "Section, Priority" "admin optional" "$(field Section) $(field Priority)"
 
 # Contents: the make-install set with Debian's paths and compression.
