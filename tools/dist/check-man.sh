@@ -31,17 +31,18 @@ man_opts() {
 }
 
 # Does subcommand $1 accept option $2? Its parser answers "unknown option"
+# (on stderr, or as JSON on stdout when -j is among the words)
 # for one it does not take; a placeholder value ("1") satisfies the parse of
 # any option with an argument, and -h ends the parse before anything runs.
 accepts() {
     local sc=$1 opt=$2 err
     case $opt in
-        --*) err=$("$ps" "$sc" "$opt=1" -h 2>&1 >/dev/null) || true
+        --*) err=$("$ps" "$sc" "$opt=1" -h 2>&1) || true
              # an option without argument refuses "=1" as unknown too
              if grep -q 'unknown option' <<<"$err"; then
-                 err=$("$ps" "$sc" "$opt" -h 2>&1 >/dev/null) || true
+                 err=$("$ps" "$sc" "$opt" -h 2>&1) || true
              fi ;;
-        *)   err=$("$ps" "$sc" "$opt" 1 -h 2>&1 >/dev/null) || true ;;
+        *)   err=$("$ps" "$sc" "$opt" 1 -h 2>&1) || true ;;
     esac
     ! grep -q 'unknown option' <<<"$err"
 }
