@@ -158,3 +158,11 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 	}
 	return 0;
 }
+
+int env_long_opt(const char *name, size_t len)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o->val;
+	return 0;
+}

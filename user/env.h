@@ -41,4 +41,7 @@ struct env {
  */
 int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help);
 
+/* The option letter of long option NAME (LEN bytes), 0 if there is none. */
+int env_long_opt(const char *name, size_t len);
+
 #endif

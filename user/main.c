@@ -28,7 +28,41 @@ static const struct subcommand {
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
-static void usage(FILE *out)
+/*
+ * Whether a line of the options text is for a subcommand that takes opts
+ * (NULL: the top-level help, every line). An option line names its option
+ * first ("  -p, --pid PID ...", "  --bpf-stats ..."); "-- CMD" goes with
+ * the subcommands that take a target (-p). Other lines always print.
+ */
+static bool help_line_wanted(const char *opts, const char *line)
+{
+	size_t len;
+	int c;
+
+	if (!opts || strncmp(line, "  -", 3))
+		return true;
+	if (line[3] == '-') {
+		len = strcspn(line + 4, " \n");
+		c = len ? env_long_opt(line + 4, len) : 'p';
+	} else {
+		c = line[3];
+	}
+	return c && strchr(opts, c);
+}
+
+static void print_options(FILE *out, const char *opts, const char *text)
+{
+	const char *nl;
+
+	for (; *text; text = *nl ? nl + 1 : nl) {
+		nl = strchrnul(text, '\n');
+		if (help_line_wanted(opts, text))
+			fprintf(out, "%.*s%s", (int)(nl - text), text, *nl ? "\n" : "");
+	}
+}
+
+/* opts: the subcommand's option letters, to list only its options; or NULL. */
+static void usage(FILE *out, const char *opts)
 {
 	fprintf(out,
 		"Usage: pinscope SUBCOMMAND [OPTIONS] [-- CMD ARGS...]\n"
@@ -36,7 +70,7 @@ static void usage(FILE *out)
 		"Subcommands:\n");
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
 		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
-	fprintf(out,
+	print_options(out, opts,
 		"\nOptions:\n"
 		"  -j, --json          JSON output (errors too)\n"
 		"  -v, --verbose       libbpf debug output on stderr\n"
@@ -95,11 +129,11 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc < 2) {
-		usage(stderr);
+		usage(stderr, NULL);
 		return PS_EXIT_FAIL;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		usage(stdout, NULL);
 		return PS_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
@@ -120,7 +154,7 @@ int main(int argc, char **argv)
 		return err;
 	env.subcommand = sc->name;
 	if (help) {
-		usage(stdout);
+		usage(stdout, sc->opts);
 		return PS_EXIT_OK;
 	}
 	return sc->run(&env);
