@@ -130,7 +130,8 @@ expect "pinscope check -- pinscope-wo<Tab>" "pinscope-workload" \
 expect "pinscope-workload <Tab>: the cases of -l" \
     "$(pinscope-workload -l | awk '{ print $1 }' | sort)" \
     "$(complete_line pinscope-workload "")"
-expect "pinscope-workload -<Tab>" "$(printf -- '-a\n-d\n-l\n-o\n' | sort)" \
+expect "pinscope-workload -<Tab>: the options of its -h" \
+    "$(pinscope-workload -h | grep -oE '^ +-[A-Za-z]' | tr -d ' ' | sort -u)" \
     "$(complete_line pinscope-workload -)"
 
 echo "$pass passed, $fail failed, $skip skipped"
