@@ -17,12 +17,13 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [ $# -ne 2 ] || [ ! -d "$2" ]; then
+if [ $# -ne 2 ]; then
     echo "usage: tools/dist/install.sh install|uninstall|list OUTPUT_DIR" >&2
     exit 2
 fi
 action=$1
-out=$(cd "$2" && pwd)
+# uninstall needs no build, so OUTPUT_DIR may be gone
+out=$(cd "$2" 2>/dev/null && pwd || echo "$2")
 
 PREFIX=${PREFIX:-/usr/local}
 SBINDIR=${SBINDIR:-$PREFIX/sbin}
