@@ -32,13 +32,16 @@ static const struct subcommand {
  * Whether a line of the options text is for a subcommand that takes opts
  * (NULL: the top-level help, every line). An option line names its option
  * first ("  -p, --pid PID ...", "  --bpf-stats ..."); "-- CMD" goes with
- * the subcommands that take a target (-p). Other lines always print.
+ * the subcommands that take a target (-p). A line indented deeper goes on
+ * the one before (prev); other lines always print.
  */
-static bool help_line_wanted(const char *opts, const char *line)
+static bool help_line_wanted(const char *opts, const char *line, bool prev)
 {
 	size_t len;
 	int c;
 
+	if (!strncmp(line, "   ", 3))
+		return prev;
 	if (!opts || strncmp(line, "  -", 3))
 		return true;
 	if (line[3] == '-') {
@@ -53,10 +56,12 @@ static bool help_line_wanted(const char *opts, const char *line)
 static void print_options(FILE *out, const char *opts, const char *text)
 {
 	const char *nl;
+	bool wanted = true;
 
 	for (; *text; text = *nl ? nl + 1 : nl) {
 		nl = strchrnul(text, '\n');
-		if (help_line_wanted(opts, text))
+		wanted = help_line_wanted(opts, text, wanted);
+		if (wanted)
 			fprintf(out, "%.*s%s", (int)(nl - text), text, *nl ? "\n" : "");
 	}
 }

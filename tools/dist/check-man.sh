@@ -81,6 +81,19 @@ for sc in $subcommands; do
     # (-V/--version are in every help's usage line, for the top level)
     compare "pinscope $sc --help lists what its parser takes" "$accepted" \
         "$( ("$ps" "$sc" --help | help_opts | grep -vx -- '-V\|--version'; printf -- '-h\n--help\n') | sort -u)"
+    # the same text as the top-level help less the blocks (an option's line
+    # and the lines indented under it) of the options it refuses
+    want=$(awk -v acc=" $(echo $accepted) " '
+        /^  -/ { o = $1; sub(/,$/, "", o); if (o == "--") o = "-p"
+                 keep = index(acc, " " o " ") > 0; if (keep) print; next }
+        /^   / { if (keep) print; next }
+        { keep = 1; print }' <<<"$top_help")
+    if [ "$want" = "$("$ps" "$sc" --help)" ]; then
+        ok "pinscope $sc --help is the top-level help less the options it refuses"
+    else
+        bad "pinscope $sc --help differs from the top-level help less refused options:" \
+            "$(diff <(echo "$want") <("$ps" "$sc" --help) | tr '\n' ' ')"
+    fi
     page=$out/man/pinscope-$sc.8
     [ -f "$page" ] || continue
     compare "pinscope-$sc(8)" "$accepted" "$(man_opts "$page")"
