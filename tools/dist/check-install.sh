@@ -50,14 +50,24 @@ listing() {
         sort -k2
 }
 
-# The unit's Exec lines must name the installed binary.
+# The unit's Exec lines (and commented examples of them) must name the
+# installed binary, and systemd must accept the unit: systemd-analyze
+# verify, with the staged binary's path, as it checks that it exists.
 check_unit() {
-    local unit=$1 what=$2 exec
-    exec=$(grep -E '^Exec[A-Za-z]*=' "$unit" | grep -v "/usr/local/sbin/pinscope" || true)
+    local unit=$1 what=$2 root=$3 exec log
+    exec=$(grep -E '^#?[[:space:]]*Exec[A-Za-z]*=[^ ]*/pinscope( |$)' "$unit" |
+           grep -vE '=[-@:+!]*/usr/local/sbin/pinscope( |$)' || true)
     if grep -qE '^ExecStart=.*/usr/local/sbin/pinscope exporter' "$unit" && [ -z "$exec" ]; then
         ok "$what: ExecStart runs /usr/local/sbin/pinscope exporter"
     else
-        bad "$what: Exec lines not pointing at /usr/local/sbin/pinscope: $(grep -E '^Exec' "$unit" | tr '\n' ' ')"
+        bad "$what: Exec lines not pointing at /usr/local/sbin/pinscope: $(echo "$exec" | tr '\n' ' ')"
+    fi
+    command -v systemd-analyze >/dev/null || return 0
+    sed "s#/usr/local/sbin/pinscope#$root/usr/local/sbin/pinscope#" "$unit" >"$tmp/$(basename "$unit")"
+    if log=$(systemd-analyze verify --man=no "$tmp/$(basename "$unit")" 2>&1) && [ -z "$log" ]; then
+        ok "$what: systemd-analyze verify accepts it"
+    else
+        bad "$what: systemd-analyze verify: $(echo "$log" | tr '\n' ' ')"
     fi
 }
 
@@ -79,7 +89,7 @@ else
     bad "man -M $dest/usr/local/share/man pinscope-stat found nothing"
 fi
 if [ -f "$src/tools/dist/pinscope-exporter.service" ]; then
-    check_unit "$dest/usr/local/lib/systemd/system/pinscope-exporter.service" "installed unit"
+    check_unit "$dest/usr/local/lib/systemd/system/pinscope-exporter.service" "installed unit" "$dest"
 fi
 
 make -s -C "$src" OUTPUT="$out" uninstall DESTDIR="$dest" PREFIX=/usr/local >"$tmp/uninstall.log" 2>&1 ||
@@ -97,7 +107,7 @@ cp "$src/tools/dist/install.sh" "$src/tools/dist/pinscope.bash-completion" "$fak
 cp "$src"/docs/man/*.scd "$fake/docs/man/"
 cp "$src/README.md" "$fake/"
 cp "$src/docs/json.md" "$fake/docs/"
-printf '[Unit]\nDescription=stand-in\n[Service]\nExecStartPre=-/usr/sbin/pinscope features\nExecStart=/usr/sbin/pinscope exporter --listen 127.0.0.1:9477\n' \
+printf '# example:\n#   ExecStart=/usr/bin/pinscope exporter --textfile /x\n[Unit]\nDescription=stand-in\n[Service]\nExecStartPre=-/usr/sbin/pinscope features\nExecStart=/usr/sbin/pinscope exporter --listen 127.0.0.1:9477\n' \
     >"$fake/tools/dist/pinscope-exporter.service"
 echo '{"title": "stand-in"}' >"$fake/tools/dist/grafana-pinscope.json"
 dest=$tmp/root2
@@ -105,7 +115,7 @@ DESTDIR=$dest PREFIX=/usr/local "$fake/tools/dist/install.sh" install "$out" >"$
     bad "install.sh with the exporter's files failed: $(tail -n 3 "$tmp/fake.log" | tr '\n' ' ')"
 expect "with the exporter's files: the expected files and modes" \
     "$(expected_files "$fake")" "$(listing "$dest")"
-check_unit "$dest/usr/local/lib/systemd/system/pinscope-exporter.service" "stand-in unit"
+check_unit "$dest/usr/local/lib/systemd/system/pinscope-exporter.service" "stand-in unit" "$dest"
 expect "the dashboard is installed unchanged" "$(cat "$fake/tools/dist/grafana-pinscope.json")" \
     "$(cat "$dest/usr/local/share/pinscope/grafana-pinscope.json" 2>&1)"
 # uninstall needs no build output

@@ -84,9 +84,10 @@ install)
             exit 2
         fi
         install -D -m "$mode" "$from" "$DESTDIR$to"
-        # The unit names the binary by its installed path.
+        # The unit names the binary by its installed path (in its Exec
+        # lines and in the commented examples of them).
         case $to in
-            *.service) sed -i -E "s#^(Exec[A-Za-z]*=[-@:+!]*)[^ ]*/pinscope( |\$)#\\1$SBINDIR/pinscope\\2#" \
+            *.service) sed -i -E "s#^(\#?[[:space:]]*Exec[A-Za-z]*=[-@:+!]*)[^ ]*/pinscope( |\$)#\\1$SBINDIR/pinscope\\2#" \
                            "$DESTDIR$to" ;;
         esac
         echo "  INSTALL  $DESTDIR$to"
