@@ -107,6 +107,8 @@ dpkg-deb --fsys-tarfile "$deb" | tar -t | sed -e 's|^\./|/|' | grep -v '/$' | so
         echo /lib/systemd/system/pinscope-exporter.service
     [ ! -f "$dist/grafana-pinscope.json" ] ||
         echo /usr/share/pinscope/grafana-pinscope.json
+    [ ! -f "$src/docs/metrics.md" ] ||
+        echo /usr/share/doc/pinscope/metrics.md
 } | sort >"$tmp/expected"
 expect "the package's files" "$(cat "$tmp/expected")" "$(cat "$tmp/contents")"
 dpkg-deb -x "$deb" "$tmp/unpacked"

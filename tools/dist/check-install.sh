@@ -41,6 +41,8 @@ expected_files() {
             echo "644 /usr/local/lib/systemd/system/pinscope-exporter.service"
         [ ! -f "$tree/tools/dist/grafana-pinscope.json" ] ||
             echo "644 /usr/local/share/pinscope/grafana-pinscope.json"
+        [ ! -f "$tree/docs/metrics.md" ] ||
+            echo "644 /usr/local/share/doc/pinscope/metrics.md"
     } | sort -k2
 }
 
@@ -110,6 +112,7 @@ cp "$src/docs/json.md" "$fake/docs/"
 printf '# example:\n#   ExecStart=/usr/bin/pinscope exporter --textfile /x\n[Unit]\nDescription=stand-in\n[Service]\nExecStartPre=-/usr/sbin/pinscope features\nExecStart=/usr/sbin/pinscope exporter --listen 127.0.0.1:9477\n' \
     >"$fake/tools/dist/pinscope-exporter.service"
 echo '{"title": "stand-in"}' >"$fake/tools/dist/grafana-pinscope.json"
+echo '# stand-in metrics' >"$fake/docs/metrics.md"
 dest=$tmp/root2
 DESTDIR=$dest PREFIX=/usr/local "$fake/tools/dist/install.sh" install "$out" >"$tmp/fake.log" 2>&1 ||
     bad "install.sh with the exporter's files failed: $(tail -n 3 "$tmp/fake.log" | tr '\n' ' ')"

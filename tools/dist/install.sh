@@ -11,9 +11,10 @@
 #                   users run by name (`pinscope check -- pinscope-workload
 #                   CASE`), most cases unprivileged
 #   MANDIR DATADIR DOCDIR BASHCOMPDIR SYSTEMDUNITDIR
-# The exporter's unit and Grafana dashboard (tools/dist/pinscope-exporter.service,
-# tools/dist/grafana-pinscope.json) are installed when the tree has them;
-# uninstall removes them whether or not it does.
+# The exporter's unit, Grafana dashboard and metric list
+# (tools/dist/pinscope-exporter.service, tools/dist/grafana-pinscope.json,
+# docs/metrics.md) are installed when the tree has them; uninstall removes
+# them whether or not it does.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -55,6 +56,7 @@ manifest() {
     echo "0644 $src/tools/dist/grafana-pinscope.json $DATADIR/pinscope/grafana-pinscope.json"
     echo "0644 $src/README.md $DOCDIR/README.md"
     echo "0644 $src/docs/json.md $DOCDIR/json.md"
+    echo "0644 $src/docs/metrics.md $DOCDIR/metrics.md"
 }
 
 # Directories of pinscope's own, removed by uninstall once empty.
@@ -77,7 +79,7 @@ install)
         fi
         if [ ! -e "$from" ]; then
             case $from in
-                */tools/dist/pinscope-exporter.service|*/tools/dist/grafana-pinscope.json)
+                */tools/dist/pinscope-exporter.service|*/tools/dist/grafana-pinscope.json|*/docs/metrics.md)
                     continue ;;
             esac
             echo "install: $from is missing (run make first)" >&2
