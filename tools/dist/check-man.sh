@@ -65,7 +65,9 @@ subcommands=$(awk '/^Subcommands:/ { on = 1; next } on && /^$/ { exit }
                    on { print $1 }' <<<"$top_help" | sort)
 [ -n "$subcommands" ] || bad "no subcommands found in pinscope --help"
 
-pages=$(cd "$out/man" && ls pinscope-*.8 2>/dev/null | sed 's/^pinscope-//; s/\.8$//' | sort)
+# the pages the tree has (a stale build output may hold others)
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+pages=$(cd "$src/docs/man" && ls pinscope-*.8.scd 2>/dev/null | sed 's/^pinscope-//; s/\.8\.scd$//' | sort)
 compare "subcommands with a page (pinscope --help vs pinscope-*.8)" \
     "$subcommands" "$pages" subcommands
 
@@ -103,7 +105,7 @@ compare "pinscope-workload(1)" \
     "$( ("$out/pinscope-workload" -h | help_opts; echo -h) | sort -u)" \
     "$(man_opts "$out/man/pinscope-workload.1")"
 
-for page in "$out"/man/*.[18]; do
+for page in $(cd "$src/docs/man" && ls ./*.scd | sed "s|^\./\(.*\)\.scd$|$out/man/\1|"); do
     warn=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)
     if [ -z "$warn" ]; then
         ok "man --warnings $(basename "$page"): clean"

@@ -28,7 +28,10 @@ $(OUTPUT)/man/%: docs/man/%.scd $(wildcard docs/man/include/*.scd) | $(OUTPUT)/m
 		| scdoc > $@.tmp && mv $@.tmp $@
 
 .PHONY: man install uninstall deb dist dist-deps
+# (pages whose source is gone, say after a branch switch, are removed)
 man: $(MAN_PAGES)
+	$(Q)for f in $(wildcard $(OUTPUT)/man/*); do \
+		case " $(MAN_PAGES) " in *" $$f "*) ;; *) rm -f "$$f" ;; esac; done
 
 dist-deps:
 	$(Q)tools/install-deps.sh dist
