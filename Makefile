@@ -84,10 +84,6 @@ $(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) $(wildcard include/*.h) $(SKEL
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-# build_info's version label: the commit the binary was built from.
-PS_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
-$(OUTPUT)/user/cmd_exporter.o: CFLAGS += -DPS_VERSION='"$(PS_VERSION)"'
-
 $(OUTPUT)/pinscope: $(TOOL_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_TOOL) -o $@

@@ -21,10 +21,7 @@
 #include "render_prom.h"
 #include "ring_series.h"
 #include "session.h"
-
-#ifndef PS_VERSION
-#define PS_VERSION "unknown"
-#endif
+#include "version.h"
 
 #define DEFAULT_INTERVAL_S	1.0
 #define DEFAULT_GRACE_S		60.0
@@ -99,7 +96,7 @@ static int export_now(struct session *s, struct exporter *x)
 	struct report *r = &x->reports[!x->cur];
 	struct prom_view v = {
 		.r = r,
-		.version = PS_VERSION,
+		.version = ps_version(),	/* build_info: as --version says */
 		.bpf_stats = x->env->bpf_stats,
 		.collect_s = x->collect_s,
 	};
