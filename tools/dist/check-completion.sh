@@ -122,6 +122,8 @@ cd "$tmp" || exit 1
 expect "pinscope stat -o fi<Tab> (FILE)" "file-a" "$(complete_line pinscope stat -o fi)"
 expect "pinscope-workload -d <Tab> (DIR: directories only)" "dir-a" \
     "$(complete_line pinscope-workload -d "")"
+expect "pinscope exporter --textfile <Tab> (DIR)" "dir-a" \
+    "$(complete_line pinscope exporter --textfile "")"
 cd - >/dev/null || exit 1
 
 # After "--": a command.
