@@ -14,6 +14,8 @@ FORCE:
 
 # Man pages from scdoc sources. A line "%include FILE" pulls in a shared
 # part (the options several subcommands take), as bpftool's pages do.
+# scdoc turns hyphenation off before .TH, which turns it back on (io_ur-
+# ing, pin-scope): .nh again after it.
 MAN_SRCS := $(wildcard docs/man/*.scd)
 MAN_PAGES := $(patsubst docs/man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
 
@@ -25,7 +27,7 @@ $(OUTPUT)/man/%: docs/man/%.scd $(wildcard docs/man/include/*.scd) | $(OUTPUT)/m
 	$(Q)export SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || stat -c %Y VERSION); \
 		awk '/^%include / { f = "docs/man/include/" $$2; \
 		while ((getline l < f) > 0) print l; close(f); next } { print }' $< \
-		| scdoc > $@.tmp && mv $@.tmp $@
+		| scdoc | sed '/^\.TH /a .nh' > $@.tmp && mv $@.tmp $@
 
 .PHONY: man install uninstall deb dist dist-deps
 # (pages whose source is gone, say after a branch switch, are removed)
