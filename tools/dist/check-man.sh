@@ -7,7 +7,8 @@
 #    (asked of it: `pinscope CMD OPT -h`), and pinscope-CMD(8)'s OPTIONS
 #    are the same;
 #  - pinscope-workload(1)'s are those of `pinscope-workload -h`;
-#  - `MANWIDTH=80 man --warnings -l` renders every page without a warning.
+#  - `MANWIDTH=80 man --warnings -l` renders every page without a warning,
+#    and no word is hyphenated across lines.
 # Prints "ok"/"FAIL" lines and "N passed, N failed, 0 skipped" last.
 # Usage: tools/dist/check-man.sh OUTPUT_DIR   (after `make all man`)
 set -uo pipefail
@@ -107,6 +108,9 @@ compare "pinscope-workload(1)" \
 
 for page in $(cd "$src/docs/man" && ls ./*.scd | sed "s|^\./\(.*\)\.scd$|$out/man/\1|"); do
     warn=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)
+    # words cut by hyphenation (U+2010 at a line's end) read badly: io_ur-ing
+    broken=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$page" 2>/dev/null | grep -c $'\u2010$')
+    [ "$broken" -eq 0 ] || warn="$warn $broken words hyphenated across lines"
     if [ -z "$warn" ]; then
         ok "man --warnings $(basename "$page"): clean"
     else
