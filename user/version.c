@@ -5,7 +5,7 @@
 #include "version.h"
 
 /*
- * The build writes PS_VERSION into $(OUTPUT)/ps_version.h (tools/dist/dist.mk).
+ * The build writes PS_VERSION into $(GEN_OUTPUT)/ps_version.h (tools/dist/dist.mk).
  * A build by another rule that lacks it still compiles, and says so.
  */
 #if __has_include("ps_version.h")
@@ -22,14 +22,22 @@
 #define BUILD_ARCH "other"
 #endif
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #ifdef __clang__
-#define BUILD_CC "clang " __clang_version__
+#define BUILD_CC "clang " STR(__clang_major__) "." STR(__clang_minor__) "." \
+	STR(__clang_patchlevel__)
 #else
 #define BUILD_CC "gcc " __VERSION__
 #endif
 
 /* Options that change how the binary behaves or what it costs. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)		/* clang says it this way, gcc below */
+#if __has_feature(address_sanitizer)
+#define BUILD_ASAN
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(BUILD_ASAN)
 #define BUILD_SANITIZE ", AddressSanitizer"
 #else
 #define BUILD_SANITIZE ""

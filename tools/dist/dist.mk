@@ -4,11 +4,13 @@
 
 # The version is read at every build and the header rewritten only when it
 # changed, so a new commit relinks pinscope and an unchanged tree does not.
-$(OUTPUT)/ps_version.h: FORCE | $(OUTPUT)
-	$(Q)v=$$(tools/version.sh) && \
-	printf '#define PS_VERSION "%s"\n' "$$v" > $@.tmp && \
-	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(OUTPUT)/user/version.o: $(OUTPUT)/ps_version.h
+# It is a generated header like the skeletons: in $(GEN_OUTPUT), which the
+# sanitized build shares (each writer its own temporary file).
+$(GEN_OUTPUT)/ps_version.h: FORCE | $(GEN_OUTPUT)
+	$(Q)v=$$(tools/version.sh) && t=$@.tmp.$$$$ && \
+	printf '#define PS_VERSION "%s"\n' "$$v" > $$t && \
+	if cmp -s $$t $@; then rm -f $$t; else mv $$t $@; fi
+$(OUTPUT)/user/version.o: $(GEN_OUTPUT)/ps_version.h
 .PHONY: FORCE
 FORCE:
 
