@@ -195,6 +195,15 @@ static void live_fdinfo(const char *name)
 			if ((reg = jpath(json_object_array_get_idx(rings, i), "registered")))
 				for (size_t k = 0; k < sizeof(unknown) / sizeof(unknown[0]); k++)
 					json_object_object_del(reg, unknown[k]);
+		/*
+		 * Before 6.13 a buffer lookup names the buffer, not the ring: only a
+		 * walk of the table ties an older table's buffers to their ring,
+		 * and fdinfo walks nothing (README, Limits). Lookups are not judged.
+		 */
+		rings = jpath(r.report, "rings");
+		for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
+				   i < json_object_array_length(rings); i++)
+			json_object_object_add(json_object_array_get_idx(rings, i), "imports", NULL);
 		if (strcmp(json_object_get_string(jpath(r.report, "rings_found_by")) ?: "",
 			   "fdinfo"))
 			test_fail(&t, "rings_found_by: report %s, expected fdinfo",
