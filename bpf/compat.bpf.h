@@ -82,11 +82,6 @@ static __always_inline struct io_mapped_ubuf *ps_req_old_imu(struct io_kiocb *re
 	return BPF_CORE_READ(o, imu);
 }
 
-/* Before 6.4 the iovec pointer of an iov_iter was named iov, not __iov. */
-struct iov_iter___old {
-	const struct iovec *iov;
-} __attribute__((preserve_access_index));
-
 /*
  * bpf_rdonly_cast (6.2+) turns an untyped pointer into a read-only BTF
  * pointer: its fields then load inline (probe-mem) instead of through a
@@ -331,11 +326,16 @@ static __always_inline __u16 ps_net_zc_buf_index(struct io_kiocb *req, void *ctx
 	return f.slot;
 }
 
-static __always_inline const struct iovec *ps_iter_iov(struct iov_iter *it)
+/*
+ * The process's name, as ps shows it: the thread-group leader's comm. An
+ * io-wq or SQPOLL thread that issues a process's IO is named iou-wrk-N or
+ * iou-sqp-N, and any thread may have renamed itself.
+ */
+static __always_inline void ps_process_comm(char *comm)
 {
-	if (bpf_core_field_exists(it->__iov))
-		return BPF_CORE_READ(it, __iov);
-	return BPF_CORE_READ((struct iov_iter___old *)it, iov);
+	struct task_struct *leader = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader);
+
+	bpf_core_read_str(comm, 16, &leader->comm);	/* TASK_COMM_LEN */
 }
 
 /*

@@ -116,7 +116,7 @@ static __always_inline void pin_user_exit(__u64 ret)
 		return;
 	__sync_fetch_and_add(&ps->io_pin_calls, 1);
 	__sync_fetch_and_add(&ps->io_pinned_pages, pages);
-	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+	ps_process_comm(ps->comm);
 }
 
 /* __io_account_mem(user, nr) / io_account_mem(user, mm, nr): memlock charges */

@@ -20,6 +20,62 @@ static __always_inline bool op_maybe_fixed(__u8 op)
 	return op == PS_OP_SEND_ZC || op == PS_OP_SENDMSG_ZC || op == PS_OP_URING_CMD;
 }
 
+/*
+ * ---- requests refused before issue (this file's own maps) ----------------
+ * io_uring_req_failed fires when prep or init fails a request; its CQE
+ * follows later, maybe after others. Such a request looked no buffer up
+ * (its flags may even claim one, as SEND_ZC's invalid zc_flags ~0 do): it
+ * is counted in refused_io, and its completion not as a fixed-buffer IO.
+ */
+__u64 refused_reqs_pending = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);	/* the request's address, until it completes */
+	__type(value, __u8);
+} refused_reqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4 * PS_MAX_RINGS);
+	__type(key, struct ps_refused_key);
+	__type(value, __u64);
+} refused_io SEC(".maps");
+
+static const __u64 zero_refused;
+
+static __always_inline void handle_req_failed(struct io_kiocb *req, __u8 op, int err)
+{
+	struct ps_refused_key key = { .opcode = op, .err = (__u16)-err };
+	__u64 rk = (__u64)req;
+	__u8 one = 1;
+	__u64 *n;
+
+	if (!op_always_fixed(op) && !op_maybe_fixed(op))
+		return;
+	key.ring = ring_id(BPF_CORE_READ(req, ctx));
+	if (!key.ring)
+		return;
+	n = lookup_or_init(&refused_io, &key, &zero_refused);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	if (bpf_map_update_elem(&refused_reqs, &rk, &one, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&refused_reqs_pending, 1);
+}
+
+/* Was req refused before issue? Forgets it: this is its completion. */
+static __always_inline bool take_refused(struct io_kiocb *req)
+{
+	__u64 rk = (__u64)req;
+
+	if (bpf_map_delete_elem(&refused_reqs, &rk))
+		return false;
+	__sync_fetch_and_add(&refused_reqs_pending, -1);
+	return true;
+}
+
 static __always_inline void count_pinned_io(struct io_kiocb *req)
 {
 	__u64 key = (__u64)req;
@@ -129,6 +185,9 @@ static __always_inline void handle_complete(void *ctx, struct io_kiocb *req, __s
 		/* any request, a SEND_ZC notification too: it is done */
 		bpf_map_delete_elem(&imported_reqs, &rk);
 	}
+	/* only failed requests can have been refused: no cost on success */
+	if (res < 0 && refused_reqs_pending && take_refused(req))
+		return;
 	if (!op_always_fixed(op) &&
 	    !(op_maybe_fixed(op) && ps_req_fixed_buf(req, op == PS_OP_URING_CMD))) {
 		if (pinned_reqs_pending)

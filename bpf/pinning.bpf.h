@@ -1,58 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Per-IO page pinning: O_DIRECT on user memory (iomap), attributed to the
- * io_uring request that issued it or to the process, and pinned bios.
+ * Per-IO page pinning: the bios of O_DIRECT on user memory (iomap),
+ * attributed to the io_uring request that issued them or to the process,
+ * and pinned bios.
  */
 #ifndef PS_PINNING_BPF_H
 #define PS_PINNING_BPF_H
 
 #include "maps.bpf.h"
 #include "rings.bpf.h"
-
-struct iov_walk {
-	const struct iovec *iov;
-	__u64 skip;		/* iov_offset into the first segment */
-	__u64 left;		/* bytes of the request still to place */
-	__u64 pages;
-};
-
-static long iov_seg_pages(__u32 i, struct iov_walk *w)
-{
-	struct iovec seg = {};
-	__u64 base, len;
-
-	if (!w->left)
-		return 1;
-	bpf_probe_read_kernel(&seg, sizeof(seg), w->iov + i);
-	base = (__u64)seg.iov_base + w->skip;
-	len = seg.iov_len > w->skip ? seg.iov_len - w->skip : 0;
-	w->skip = 0;
-	if (len > w->left)
-		len = w->left;
-	w->pages += span_pages(base, len);
-	w->left -= len;
-	return 0;
-}
-
-/* 4 KiB pages of user memory an iterator covers; 0 if it is not user memory. */
-static __always_inline __u64 iter_user_pages(struct iov_iter *it)
-{
-	__u8 type = BPF_CORE_READ(it, iter_type);
-	__u64 off = BPF_CORE_READ(it, iov_offset);
-	__u64 cnt = BPF_CORE_READ(it, count);
-
-	if (bpf_core_enum_value_exists(enum iter_type, ITER_UBUF) &&
-	    type == bpf_core_enum_value(enum iter_type, ITER_UBUF))
-		return span_pages((__u64)BPF_CORE_READ(it, ubuf) + off, cnt);
-	if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
-		struct iov_walk w = { .iov = ps_iter_iov(it), .skip = off, .left = cnt };
-		__u32 segs = BPF_CORE_READ(it, nr_segs);
-
-		bpf_loop(segs > 1024 ? 1024 : segs, iov_seg_pages, &w, 0);
-		return w.pages;
-	}
-	return 0;
-}
 
 /* io_uring's request when it issued this kiocb (a read/write request), else NULL. */
 static __always_inline struct io_kiocb *uring_req_of(struct kiocb *iocb)
@@ -98,36 +54,19 @@ static __always_inline void count_proc_dio(__u64 ios, __u64 pages)
 		return;
 	__sync_fetch_and_add(&ps->dio_ios, ios);
 	__sync_fetch_and_add(&ps->dio_pages, pages);
-	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
-}
-
-static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter *iter)
-{
-	__u64 pages = iter_user_pages(iter);
-	struct io_kiocb *req;
-
-	if (!pages)
-		return;	/* a registered buffer (bvec) or kernel memory */
-	req = uring_req_of(iocb);
-	if (req) {
-		struct pinned_req p = { .pages = pages };
-
-		record_pinned_req(req, &p);
-		return;
-	}
-	count_proc_dio(1, pages);
+	ps_process_comm(ps->comm);
 }
 
 /*
- * Kernels without the iomap_dio_rw_begin tracepoint (it came with "iomap:
- * Add DIO tracepoints", 6.3) show a direct IO at the block layer only.
- * iomap's bios (bi_end_io = iomap_dio_bio_end_io, found in kallsyms by user
- * space) carry their struct iomap_dio in bi_private: the kiocb and the
- * caller's iterator are one step away. Each bio referenced its own pages
- * (there, per IO, with get_user_pages rather than FOLL_PIN), so a request's
- * pages are summed over its bios. iomap adds a bio's size to dio->size
- * before submitting it: the first bio of a dio is the one that equals it.
- * Not told apart: the zero-page bios of an unaligned write's block padding.
+ * What an IO pinned is what its bios carry, not what it asked for: a read
+ * past the end of a file queues no bio and pins nothing, a read across it
+ * pins the pages before the end only. Direct IO through iomap (ext4, xfs)
+ * marks its bios with bi_end_io = iomap_dio_bio_end_io (found in kallsyms
+ * by user space) and keeps its struct iomap_dio in bi_private: the kiocb,
+ * hence the io_uring request, is one step away, from whichever thread
+ * (io-wq, SQPOLL) queues the bio. Each bio is counted when queued
+ * (block_bio_queue); iomap adds a bio's size to dio->size before submitting
+ * it, so the first bio of a dio is the one that equals it.
  */
 struct bvec_walk {
 	struct bio_vec *vec;
@@ -153,6 +92,20 @@ static __always_inline bool iter_is_user(struct iov_iter *it)
 	return type == bpf_core_enum_value(enum iter_type, ITER_IOVEC);
 }
 
+/*
+ * Does this bio carry pages pinned for this IO alone? Since 6.5 ("block:
+ * Add BIO_PAGE_PINNED and associated infrastructure") the block layer says
+ * so: bios of registered buffers (bvec) and zero-page padding lack the flag.
+ * Before, direct IO took get_user_pages references on user memory: a bio
+ * of a user-memory iterator is such a bio (zero padding not told apart).
+ */
+static __always_inline bool bio_pins_user_pages(struct bio *bio, struct iomap_dio *dio)
+{
+	if (bio_pinned_bit < 16)
+		return BPF_CORE_READ(bio, bi_flags) & (1U << bio_pinned_bit);
+	return iter_is_user(BPF_CORE_READ(dio, submit.iter));
+}
+
 static __always_inline void handle_dio_bio(struct bio *bio)
 {
 	struct bvec_walk w = {};
@@ -160,11 +113,14 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 	struct io_kiocb *req;
 	__u16 vcnt;
 
+	/* the flag first: a fixed-buffer bio costs one read */
+	if (bio_pinned_bit < 16 && !(BPF_CORE_READ(bio, bi_flags) & (1U << bio_pinned_bit)))
+		return;
 	if (!iomap_dio_end_io_addr ||
 	    (__u64)BPF_CORE_READ(bio, bi_end_io) != iomap_dio_end_io_addr)
 		return;
 	dio = BPF_CORE_READ(bio, bi_private);
-	if (!iter_is_user(BPF_CORE_READ(dio, submit.iter)))
+	if (!bio_pins_user_pages(bio, dio))
 		return;	/* a registered buffer (bvec) or kernel memory */
 	w.vec = BPF_CORE_READ(bio, bi_io_vec);
 	vcnt = BPF_CORE_READ(bio, bi_vcnt);
@@ -187,6 +143,24 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 	/* the first bio of a dio is the one whose size equals the dio's so far */
 	count_proc_dio(BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size),
 		       w.pages);
+}
+
+/* Block-layer evidence, per process: a bio that carries pinned user pages. */
+static __always_inline void handle_bio_queue(struct bio *bio)
+{
+	__u16 flags = BPF_CORE_READ(bio, bi_flags);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ps_proc_stats *ps;
+
+	if (bio_pinned_bit >= 16 || !(flags & (1U << bio_pinned_bit)))
+		return;
+	if (!tgid_traced())
+		return;
+	ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
+	if (!ps)
+		return;
+	__sync_fetch_and_add(&ps->pinned_bios, 1);
+	ps_process_comm(ps->comm);
 }
 
 #endif /* PS_PINNING_BPF_H */

@@ -104,14 +104,7 @@ int BPF_PROG(ps_submit_old, struct io_kiocb *req, bool force_nonblock)
 	return 0;
 }
 
-SEC("tp_btf/iomap_dio_rw_begin")
-int BPF_PROG(ps_dio_begin, struct kiocb *iocb, struct iov_iter *iter)
-{
-	handle_dio_begin(iocb, iter);
-	return 0;
-}
-
-/* The same where iomap_dio_rw_begin is missing: from iomap's bios. */
+/* The bios of direct IO on user memory: what each IO really pinned. */
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(ps_dio_bio, struct bio *bio)
 {
@@ -123,19 +116,15 @@ int BPF_PROG(ps_dio_bio, struct bio *bio)
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(ps_bio_queue, struct bio *bio)
 {
-	__u16 flags = BPF_CORE_READ(bio, bi_flags);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct ps_proc_stats *ps;
+	handle_bio_queue(bio);
+	return 0;
+}
 
-	if (bio_pinned_bit >= 16 || !(flags & (1U << bio_pinned_bit)))
-		return 0;
-	if (!tgid_traced())
-		return 0;
-	ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
-	if (!ps)
-		return 0;
-	__sync_fetch_and_add(&ps->pinned_bios, 1);
-	bpf_get_current_comm(ps->comm, sizeof(ps->comm));
+/* A request failed before issue (at prep): not a fixed-buffer IO. */
+SEC("tp_btf/io_uring_req_failed")
+int BPF_PROG(ps_req_failed, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
+{
+	handle_req_failed(req, req->opcode, error);
 	return 0;
 }
 

@@ -76,7 +76,7 @@ static __always_inline __u32 ring_new(void *ctx, int fd, __u32 origin, __u64 upd
 		BPF_CORE_READ_STR_INTO(&r->comm, owner, group_leader, comm);
 	} else {
 		r->pid = bpf_get_current_pid_tgid() >> 32;
-		bpf_get_current_comm(r->comm, sizeof(r->comm));
+		ps_process_comm(r->comm);
 	}
 	if (bpf_map_update_elem(&rings, &id, r, BPF_NOEXIST)) {
 		ring_dropped(key);

@@ -186,6 +186,17 @@ static inline __u32 ps_io_cache_slot(const struct ps_io_key *k)
 	return (k->buf_index ^ (k->opcode * 37u) ^ (k->ring * 101u)) & (PS_IO_CACHE_SLOTS - 1);
 }
 
+/*
+ * Requests of an opcode that may carry a registered buffer which the kernel
+ * failed before issuing them (io_uring_req_failed: at prep, bad flags or
+ * fields): they used no buffer, so they are not fixed-buffer IOs.
+ */
+struct ps_refused_key {
+	__u32 ring;
+	__u16 opcode;
+	__u16 err;		/* positive errno */
+};
+
 /* IOs of a ring that pinned user pages themselves (no registered buffer). */
 struct ps_pin_stats {
 	__u64 ios;

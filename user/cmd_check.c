@@ -50,7 +50,7 @@ int cmd_check(struct env *env)
 			no_signal = "--registration-only leaves every per-IO hook unloaded";
 		else if (!tracer_measures(s.tracer, "pinned_io") && !tracer_measures(s.tracer, "io_pin"))
 			no_signal = "this kernel shows no per-IO pinning: no iomap direct-IO "
-				    "tracepoint or bio hook, and no fentry/kprobe on pin_user_pages*";
+				    "bio hook, and no fentry/kprobe on pin_user_pages*";
 		verdict_evaluate(&v, &r, rg,
 				 s.ki.has_clone_op,
 				 no_signal);

@@ -276,6 +276,35 @@ static int collect_pins(int fd, int ncpu, struct report *r)
 	return 0;
 }
 
+static int by_opcode_err(const void *a, const void *b)
+{
+	const struct refused_report *x = a, *y = b;
+
+	if (x->opcode != y->opcode)
+		return (x->opcode > y->opcode) - (x->opcode < y->opcode);
+	return (x->err > y->err) - (x->err < y->err);
+}
+
+static void collect_refused(int fd, struct report *r)
+{
+	struct ps_refused_key key;
+	__u64 n;
+
+	FOR_EACH_ENTRY(fd, key, &n, {
+		struct ring_report *ring = report_ring(r, key.ring);
+		struct refused_report *rf;
+		if (!ring)
+			continue;
+		rf = PUSH(ring->refused, ring->nr_refused);
+		rf->opcode = key.opcode;
+		rf->err = key.err;
+		rf->requests = n;
+	});
+	for (size_t i = 0; i < r->nr_rings; i++)
+		qsort(r->rings[i].refused, r->rings[i].nr_refused, sizeof(*r->rings[i].refused),
+		      by_opcode_err);
+}
+
 static int by_index(const void *a, const void *b)
 {
 	const struct import_report *x = a, *y = b;
@@ -399,6 +428,7 @@ int collect_rings_where(struct tracer *t, struct report *r, collect_keep_fn keep
 		sort_io(r);
 	if (!e)
 		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
+	collect_refused(bpf_map__fd(s->maps.refused_io), r);
 	if (!e)
 		e = collect_imports(bpf_map__fd(s->maps.imports), ncpu, r);
 	return e;

@@ -115,6 +115,7 @@ static void prune_tables(struct tracer *t, const struct id_sets *s)
 	prune_map(b->maps.io_stats, ring_in_key, s);
 	prune_map(b->maps.pin_stats, ring_in_key, s);
 	prune_map(b->maps.imports, ring_in_key, s);
+	prune_map(b->maps.refused_io, ring_in_key, s);
 	prune_map(b->maps.imu_slots, ring_in_imu_key, s);
 	prune_map(b->maps.imu_owners, ring_in_val, s);
 }

@@ -107,6 +107,25 @@ static json_object *table_json(const struct report *r, const struct ring_report 
 	return o;
 }
 
+/* {"SEND_ZC": {"EINVAL": 1}}: requests refused before issue */
+static json_object *refused_json(const struct ring_report *ring)
+{
+	json_object *o = json_object_new_object(), *op = NULL;
+	char buf[32], en[32];
+
+	for (size_t i = 0; i < ring->nr_refused; i++) {
+		const struct refused_report *rf = &ring->refused[i];
+		const char *name = sqe_opcode_name(rf->opcode, buf, sizeof(buf));
+
+		if (!json_object_object_get_ex(o, name, &op)) {
+			op = json_object_new_object();
+			json_object_object_add(o, name, op);
+		}
+		add_u64(op, errno_name(rf->err, en, sizeof(en)), rf->requests);
+	}
+	return o;
+}
+
 static json_object *ring_json(const struct report *r, const struct ring_report *ring)
 {
 	json_object *o = json_object_new_object();
@@ -156,6 +175,7 @@ static json_object *ring_json(const struct report *r, const struct ring_report *
 		add_u64(bufidx, buf, ring->buf_index[i].ops);
 	}
 	json_object_object_add(o, "buf_index_ops", r->measures.fixed_io ? bufidx : NULL);
+	json_object_object_add(o, "refused_io", r->measures.fixed_io ? refused_json(ring) : NULL);
 	if (!r->measures.fixed_io)
 		json_object_put(bufidx);
 	if (r->measures.import) {

@@ -90,6 +90,13 @@ static void print_io(FILE *out, const struct ring_report *ring, int top)
 			sqe_opcode_name(op->opcode, b1, sizeof(b1)), (unsigned long long)op->ops,
 			fmt_bytes(op->bytes, b2, sizeof(b2)), (unsigned long long)op->errors);
 	}
+	for (size_t i = 0; i < ring->nr_refused; i++) {
+		const struct refused_report *rf = &ring->refused[i];
+
+		fprintf(out, "  refused before issue (no buffer used): %s %s x %llu\n",
+			sqe_opcode_name(rf->opcode, b1, sizeof(b1)),
+			errno_name(rf->err, b2, sizeof(b2)), (unsigned long long)rf->requests);
+	}
 	if (ring->nr_buf_index && top) {
 		size_t n = ring->nr_buf_index < (size_t)top ? ring->nr_buf_index : (size_t)top;
 		int col = 0;

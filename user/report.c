@@ -101,6 +101,8 @@ static void *grow_by(void *arr, size_t n, size_t add, size_t elsz)
 #define ADD_SOURCE(a, b)	((a)->calls += (b)->calls, (a)->buffers += (b)->buffers)
 #define ADD_IO(a, b)		((a)->ops += (b)->ops, (a)->bytes += (b)->bytes,	\
 				 (a)->errors += (b)->errors)
+#define SAME_REFUSAL(a, b)	((a)->opcode == (b)->opcode && (a)->err == (b)->err)
+#define ADD_REQUESTS(a, b)	((a)->requests += (b)->requests)
 #define SAME_INDEX(a, b)	((a)->index == (b)->index)
 #define ADD_OPS(a, b)		((a)->ops += (b)->ops)
 #define ADD_PIN(a, b)		((a)->ios += (b)->ios, (a)->pages += (b)->pages)
@@ -164,6 +166,8 @@ void ring_report_add(struct ring_report *d, const struct ring_report *s)
 		    SAME_OPCODE, ADD_PIN);
 	MERGE_ARRAY(d->imports, d->nr_imports, s->imports, s->nr_imports, SAME_INDEX,
 		    ADD_IMPORT);
+	MERGE_ARRAY(d->refused, d->nr_refused, s->refused, s->nr_refused, SAME_REFUSAL,
+		    ADD_REQUESTS);
 	if (s->registered_known) {
 		table_sum_add(&d->registered, &s->registered);
 		d->registered_known = true;
@@ -183,6 +187,7 @@ void ring_report_copy(struct ring_report *d, const struct ring_report *s)
 	d->buf_index = NULL, d->nr_buf_index = 0;
 	d->pinned_ops = NULL, d->nr_pinned_ops = 0;
 	d->imports = NULL, d->nr_imports = 0;
+	d->refused = NULL, d->nr_refused = 0;
 	MERGE_ARRAY(d->io_ops, d->nr_io_ops, s->io_ops, s->nr_io_ops, SAME_OPCODE, ADD_IO);
 	MERGE_ARRAY(d->buf_index, d->nr_buf_index, s->buf_index, s->nr_buf_index,
 		    SAME_INDEX, ADD_OPS);
@@ -190,6 +195,8 @@ void ring_report_copy(struct ring_report *d, const struct ring_report *s)
 		    SAME_OPCODE, ADD_PIN);
 	MERGE_ARRAY(d->imports, d->nr_imports, s->imports, s->nr_imports, SAME_INDEX,
 		    ADD_IMPORT);
+	MERGE_ARRAY(d->refused, d->nr_refused, s->refused, s->nr_refused, SAME_REFUSAL,
+		    ADD_REQUESTS);
 }
 
 void ring_report_free(struct ring_report *ring)
@@ -203,6 +210,7 @@ void ring_report_free(struct ring_report *ring)
 	free(ring->buf_index);
 	free(ring->imports);
 	free(ring->pinned_ops);
+	free(ring->refused);
 	memset(ring, 0, sizeof(*ring));
 }
 

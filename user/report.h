@@ -61,6 +61,13 @@ struct pin_op_report {
 	uint64_t ios, pages;
 };
 
+/* Requests refused before issue (not fixed-buffer IOs), by opcode and errno. */
+struct refused_report {
+	uint32_t opcode;
+	int err;
+	uint64_t requests;
+};
+
 /* Buffer lookups by the import hook, per buffer index (all opcodes). */
 struct import_report {
 	uint32_t index;
@@ -74,6 +81,8 @@ struct ring_report {
 	size_t nr_io_ops;
 	struct buf_index_report *buf_index;	/* by ops, descending */
 	size_t nr_buf_index;
+	struct refused_report *refused;	/* by opcode, then errno */
+	size_t nr_refused;
 	struct ps_pin_stats pinned;
 	struct pin_op_report *pinned_ops;	/* pinned IOs by opcode */
 	size_t nr_pinned_ops;

@@ -45,7 +45,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_complete_read", "fixed_io" },
 	{ "ps_submit",       "io_latency" },
 	{ "ps_submit_old",   "io_latency" },
-	{ "ps_dio_begin",    "pinned_io" },
+	{ "ps_req_failed",   "fixed_io" },
 	{ "ps_dio_bio",      "pinned_io" },
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
@@ -83,11 +83,10 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_submit, o->io_latency && submit_req);
 	bpf_program__set_autoload(s->progs.ps_submit_old, o->io_latency && !submit_req &&
 				  kbtf_tp_nargs(ki, "io_uring_submit_sqe") >= 0);
-	bpf_program__set_autoload(s->progs.ps_dio_begin,
-				  kbtf_tp_nargs(ki, "iomap_dio_rw_begin") >= 0);
-	/* without that tracepoint (before 6.3), direct IO shows in iomap's bios */
+	bpf_program__set_autoload(s->progs.ps_req_failed,
+				  kbtf_tp_nargs(ki, "io_uring_req_failed") >= 0);
+	/* what direct IO pinned: iomap's bios (iomap_dio_rw_begin has only the request) */
 	bpf_program__set_autoload(s->progs.ps_dio_bio,
-				  kbtf_tp_nargs(ki, "iomap_dio_rw_begin") < 0 &&
 				  kbtf_has_type(ki, "iomap_dio", BTF_KIND_STRUCT));
 	bpf_program__set_autoload(s->progs.ps_bio_queue,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
@@ -122,7 +121,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_program__set_autoload(s->progs.ps_complete_old, false);
 		bpf_program__set_autoload(s->progs.ps_submit, false);
 		bpf_program__set_autoload(s->progs.ps_submit_old, false);
-		bpf_program__set_autoload(s->progs.ps_dio_begin, false);
+		bpf_program__set_autoload(s->progs.ps_req_failed, false);
 		bpf_program__set_autoload(s->progs.ps_dio_bio, false);
 		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
 	}

@@ -104,6 +104,36 @@ enum case_result case_send_zc_fixed(struct wctx *c)
 	return CASE_OK;
 }
 
+/*
+ * zc_flags ~0 include IORING_RECVSEND_FIXED_BUF and bits no kernel knows:
+ * prep refuses the SQE (EINVAL) before any buffer lookup, on a ring that
+ * has no registered buffers at all.
+ */
+enum case_result case_send_zc_refused(struct wctx *c)
+{
+	struct ws_ring *r;
+	struct ws_io io;
+	char *buf;
+	int tx = -1, rx = -1;
+	enum case_result res;
+
+	r = ring_new(c, 8, 0);
+	if (!r)
+		return CASE_FAILED;
+	if (ring_supports_op(r, IORING_OP_SEND_ZC) != 1)
+		return case_skip(c, "io_uring probe: IORING_OP_SEND_ZC not supported");
+	res = tcp_pair(c, &tx, &rx);
+	if (res != CASE_OK)
+		return res;
+	buf = buf_map(c, SEND_CHUNK);
+	if (!buf)
+		return CASE_FAILED;
+	io = (struct ws_io){ .opcode = IORING_OP_SEND_ZC, .fd = tx, .addr = buf,
+		.len = SEND_CHUNK, .buf_index = -1, .zc_flags = (__u16)~0,
+		.has_want = true, .want = -EINVAL, .refused = true };
+	return io_run(c, r, &io, 1);
+}
+
 enum case_result case_uring_cmd_fixed(struct wctx *c)
 {
 	glob_t g;

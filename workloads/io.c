@@ -32,6 +32,8 @@ static int expected_result(const struct ws_io *io)
 	const struct iovec *iov = io->addr;
 	size_t total = 0;
 
+	if (io->has_want)
+		return io->want;
 	if (!is_vectored(io->opcode))
 		return (int)io->len;
 	for (unsigned int i = 0; i < io->len; i++)
@@ -69,18 +71,29 @@ static void prep(struct io_uring_sqe *sqe, const struct ws_io *io)
 		else
 			io_uring_prep_send_zc(sqe, io->fd, io->addr, io->len,
 					      0, 0);
+		sqe->ioprio |= io->zc_flags;
 		break;
 	}
+	sqe->flags |= io->sqe_flags;
 }
 
+/*
+ * A request refused at prep used no buffer: not a fixed-buffer IO. An
+ * O_DIRECT IO pins the pages of what it transferred (its bios), not of
+ * what it asked for: nothing past the end of the file.
+ */
 static void record(struct ws_ring *r, const struct ws_io *io, int res)
 {
+	r->rec->used = true;	/* an IO that pinned nothing is a fact to state too */
+	if (io->refused) {
+		oracle_refused_io(r->rec, io_op_name(io->opcode), -res);
+		return;
+	}
 	if (io->buf_index >= 0)
 		oracle_fixed_io(r->rec, io_op_name(io->opcode),
 				(unsigned int)io->buf_index, res);
-	if (io->pins)
-		oracle_pinned_io(r->rec,
-				 span_pages((uintptr_t)io->addr, io->len));
+	if (io->pins && res > 0)
+		oracle_pinned_io(r->rec, span_pages((uintptr_t)io->addr, res));
 }
 
 /* Submit ios[first, first + n) and reap until each has fully completed. */

@@ -22,6 +22,11 @@ struct ws_io {
 	__u64 off;
 	int buf_index;		/* registered buffer, -1 for plain user memory */
 	bool pins;		/* O_DIRECT on plain user memory: pinned per IO */
+	__u8 sqe_flags;		/* IOSQE_* (IOSQE_ASYNC: issued by an io-wq thread) */
+	__u16 zc_flags;		/* SEND_ZC: IORING_RECVSEND_* flags added to the SQE */
+	bool has_want;		/* the result is want, not the full length */
+	int want;		/* a short read's length, 0 past the end, -errno */
+	bool refused;		/* the kernel fails the SQE at prep, before issue */
 };
 
 /* Submit every IO, reap every CQE; CASE_OK or CASE_FAILED. */

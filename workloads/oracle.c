@@ -31,11 +31,28 @@ const char *errno_name(int err)
 	return name ? name : "EUNKNOWN";
 }
 
+/*
+ * The process's name as the kernel keeps it: /proc/self/comm is the
+ * thread-group leader's, whichever thread reads it.
+ */
+static void process_comm(char *comm, size_t len)
+{
+	FILE *f = fopen("/proc/self/comm", "r");
+
+	comm[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 void oracle_init(struct oracle *o, const char *case_name)
 {
 	memset(o, 0, sizeof(*o));
 	o->case_name = case_name;
 	o->pid = getpid();
+	process_comm(o->comm, sizeof(o->comm));
 	o->status = ORACLE_RAN;
 }
 
@@ -47,6 +64,7 @@ static void ring_free(struct oracle_ring *r)
 	}
 	json_object_put(r->fixed_io);
 	json_object_put(r->buf_index_ops);
+	json_object_put(r->refused_io);
 	free(r->table);
 	free(r);
 }
@@ -82,6 +100,8 @@ struct oracle_ring *oracle_add_ring(struct oracle *o, int fd,
 	}
 	r->fixed_io = json_object_new_object();
 	r->buf_index_ops = json_object_new_object();
+	r->refused_io = json_object_new_object();
+	process_comm(r->comm, sizeof(r->comm));
 	o->rings[o->nr_rings++] = r;
 	return r;
 }
@@ -170,6 +190,18 @@ void oracle_pinned_io(struct oracle_ring *r, unsigned long pages)
 	r->used = true;
 	r->pinned_ios++;
 	r->pinned_pages += pages;
+}
+
+void oracle_refused_io(struct oracle_ring *r, const char *op_name, int err)
+{
+	json_object *op;
+
+	r->used = true;
+	if (!json_object_object_get_ex(r->refused_io, op_name, &op)) {
+		op = json_object_new_object();
+		json_object_object_add(r->refused_io, op_name, op);
+	}
+	json_add_count(op, errno_name(err), 1);
 }
 
 void oracle_direct_io(struct oracle *o, unsigned long pages)
@@ -322,6 +354,7 @@ static json_object *ring_to_json(const struct oracle_ring *r)
 
 	json_object_object_add(obj, "pid", json_object_new_int(r->pid));
 	json_object_object_add(obj, "fd", json_object_new_int(r->fd));
+	json_object_object_add(obj, "comm", json_object_new_string(r->comm));
 	json_object_object_add(obj, "setup_flags",
 			       json_object_new_int64(r->setup_flags));
 	if (r->found) {
@@ -350,6 +383,8 @@ static json_object *ring_to_json(const struct oracle_ring *r)
 				       json_sorted_copy(r->fixed_io));
 		json_object_object_add(obj, "buf_index_ops",
 				       json_sorted_copy(r->buf_index_ops));
+		json_object_object_add(obj, "refused_io",
+				       json_sorted_copy(r->refused_io));
 		json_object_object_add(obj, "pinned_io",
 				       io_pair(r->pinned_ios, r->pinned_pages));
 	}
@@ -376,6 +411,7 @@ json_object *oracle_to_json(const struct oracle *o)
 		json_object_object_add(obj, "reason",
 				       json_object_new_string(o->reason));
 	json_object_object_add(obj, "pid", json_object_new_int(o->pid));
+	json_object_object_add(obj, "comm", json_object_new_string(o->comm));
 	if (o->status == ORACLE_SKIPPED)
 		return obj;
 

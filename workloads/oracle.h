@@ -64,6 +64,8 @@ struct oracle_ring {
 	struct reg_stats reg[REG_NR_KINDS];
 	json_object *fixed_io;		/* op name -> {"ops", "bytes"} */
 	json_object *buf_index_ops;	/* "index" -> IOs */
+	json_object *refused_io;	/* op name -> {errno name -> requests} */
+	char comm[16];			/* the process's name (/proc/self/comm) */
 	unsigned long pinned_ios, pinned_pages;
 
 	/* The kernel's buffer table after the calls so far. */
@@ -90,6 +92,7 @@ struct twice_rec {
 struct oracle {
 	const char *case_name;
 	int pid;
+	char comm[16];		/* /proc/self/comm: the thread-group leader's name */
 	enum oracle_status status;
 	char reason[256];
 	struct oracle_ring *rings[ORACLE_MAX_RINGS];
@@ -115,6 +118,8 @@ void oracle_clone_source(struct oracle_ring *r, int src_fd,
 void oracle_fixed_io(struct oracle_ring *r, const char *op_name,
 		     unsigned int buf_index, int res);
 void oracle_pinned_io(struct oracle_ring *r, unsigned long pages);
+/* A request the kernel failed at prep with err (positive), before issue. */
+void oracle_refused_io(struct oracle_ring *r, const char *op_name, int err);
 void oracle_direct_io(struct oracle *o, unsigned long pages);
 void oracle_pinned_twice(struct oracle *o, int fd, int other_fd,
 			 const char *opcode_name, unsigned long pages);

@@ -21,7 +21,8 @@ struct cmp {
 
 static const char *const ring_keys[] = {
 	"pid", "fd", "setup_flags", "register", "update", "unregister",
-	"clone", "fixed_io", "buf_index_ops", "pinned_io", "origin", "registered", NULL,
+	"clone", "fixed_io", "buf_index_ops", "pinned_io", "origin", "registered",
+	"refused_io", "comm", NULL,
 };
 static const char *const reg_names[] = {
 	"register", "update", "unregister", "clone", NULL,
@@ -40,7 +41,7 @@ static const char *const table_numbers[] = {
 };
 /* pinned_twice and memlock are the check matcher's (check_match.c). */
 static const char *const oracle_top_keys[] = {
-	"case", "status", "reason", "pid", "rings", "direct_io",
+	"case", "status", "reason", "pid", "comm", "rings", "direct_io",
 	"pinned_twice", "memlock", "churn", NULL,
 };
 
@@ -179,9 +180,37 @@ static void cmp_fixed_io_entry(struct cmp *c, const char *path,
 	cmp_numbers(c, path, ov, rv, fixed_io_numbers);
 }
 
+static void cmp_exact_keys(struct cmp *c, const char *path, json_object *omap,
+			   json_object *rparent, const char *rkey,
+			   cmp_value_fn cmp_value);
+
+/* refused_io's values: errno name -> requests, exactly the oracle's. */
+static void cmp_errno_counts(struct cmp *c, const char *path, json_object *ov,
+			     json_object *rv)
+{
+	json_object *parent = json_object_new_object();
+
+	json_object_object_add(parent, "counts", json_object_get(rv));
+	cmp_exact_keys(c, path, ov, parent, "counts", cmp_count);
+	json_object_put(parent);
+}
+
+/* A name the oracle states must be the report's, byte for byte. */
+static void cmp_string(struct cmp *c, const char *path, json_object *ov, json_object *rv)
+{
+	const char *o = json_object_get_string(ov), *r = json_object_get_string(rv);
+
+	if (!json_object_is_type(ov, json_type_string))
+		return;
+	if (!json_object_is_type(rv, json_type_string))
+		mismatch(c, "%s: report %s, oracle \"%s\"", path, rv ? jstr(rv) : "absent", o);
+	else if (strcmp(o, r))
+		mismatch(c, "%s: report \"%s\", oracle \"%s\"", path, r, o);
+}
+
 /*
  * Maps whose key set must be exactly the oracle's (errors, opcodes,
- * fixed_io, buf_index_ops). An absent map on either side is empty.
+ * fixed_io, buf_index_ops, refused_io). An absent map on either side is empty.
  */
 static void cmp_exact_keys(struct cmp *c, const char *path, json_object *omap,
 			   json_object *rparent, const char *rkey,
@@ -482,6 +511,13 @@ static void cmp_ring(struct cmp *c, json_object *oring, json_object *rring,
 		       "fixed_io", cmp_fixed_io_entry);
 	cmp_exact_keys(c, "buf_index_ops", get_obj(oring, "buf_index_ops"),
 		       rring, "buf_index_ops", cmp_count);
+	cmp_exact_keys(c, "refused_io", get_obj(oring, "refused_io"),
+		       rring, "refused_io", cmp_errno_counts);
+	if (json_object_object_get_ex(oring, "comm", &ov)) {
+		rv = NULL;
+		json_object_object_get_ex(rring, "comm", &rv);
+		cmp_string(c, "comm", ov, rv);
+	}
 	/* pinned_io: only the numbers the oracle states. */
 	ov = get_obj(oring, "pinned_io");
 	if (ov)
@@ -626,6 +662,31 @@ static void cmp_direct_io(struct cmp *c, json_object *odio, json_object *report,
 	cmp_numbers(c, "direct_io", odio, rdio, direct_io_numbers);
 }
 
+/*
+ * The process's entry, where the report has one, names it as the oracle
+ * does: the process, not the io-wq or SQPOLL thread that did its IO.
+ */
+static void cmp_process_comm(struct cmp *c, json_object *ocomm, json_object *report,
+			     long long oracle_pid)
+{
+	json_object *procs = NULL, *v, *rcomm;
+	long long pid;
+	size_t n;
+
+	json_object_object_get_ex(report, "processes", &procs);
+	n = json_object_is_type(procs, json_type_array) ? json_object_array_length(procs) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(procs, i);
+
+		if (!json_object_object_get_ex(p, "pid", &v) || !jint(v, &pid) ||
+		    pid != oracle_pid)
+			continue;
+		rcomm = NULL;
+		json_object_object_get_ex(p, "comm", &rcomm);
+		cmp_string(c, "processes[].comm", ocomm, rcomm);
+	}
+}
+
 /* True when the oracle says no IO of the case pinned pages per IO. */
 static bool oracle_pins_nothing(json_object *oracle)
 {
@@ -741,6 +802,8 @@ int compare_oracle_report(json_object *oracle, json_object *report,
 	v = get_obj(oracle, "direct_io");
 	if (v)
 		cmp_direct_io(&c, v, report, oracle_pid);
+	if (json_object_object_get_ex(oracle, "comm", &v))
+		cmp_process_comm(&c, v, report, oracle_pid);
 	cmp_io_phase_pins(&c, oracle, report, oracle_pid);
 	v = get_obj(oracle, "churn");
 	if (v)
