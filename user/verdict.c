@@ -108,7 +108,7 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 	for (size_t i = 0; i < r->nr_procs; i++)
 		if (r->procs[i].st.dio_ios)
 			add_line(v->notes, &v->nr_notes, "pid %u did %llu O_DIRECT IOs outside "
-				 "io_uring, pinning %llu pages per IO: not io_uring's, not judged",
+				 "io_uring, pinning %llu pages in all: not io_uring's, not judged",
 				 r->procs[i].pid, (unsigned long long)r->procs[i].st.dio_ios,
 				 (unsigned long long)r->procs[i].st.dio_pages);
 	/* without looks, a found ring's table is not known (with them it is judged) */

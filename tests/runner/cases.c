@@ -101,8 +101,7 @@ out:
 		sb_free(&t.log);
 		return 0;
 	}
-	if (!env.filter || strstr(t.name, env.filter) ||
-	    !strncmp(env.filter, group, strlen(group)))
+	if (!env.filter || test_wanted(t.name) || !strncmp(env.filter, group, strlen(group)))
 		test_end(&t);
 	else
 		sb_free(&t.log);

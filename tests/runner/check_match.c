@@ -6,6 +6,8 @@
  *   clone_violations  none (a workload clone only ever shares)
  *   failed_registrations  per (ring, errno) as many as the oracle's
  *                     errors; err_memlock's "memlock" requests in order
+ *   notes             O_DIRECT outside io_uring: the oracle's IOs, and its
+ *                     pages as the total they are
  * The report names rings by id only in these tables; the ids become
  * (pid, fd) through the report's own rings[]. Mismatches read like
  * compare.c's: "pinned_twice[fd 4, other fd 3].pages: report 63, oracle 64".
@@ -273,6 +275,38 @@ int check_expected_exit(json_object *oracle)
 	return 0;
 }
 
+/*
+ * O_DIRECT outside io_uring is noted, not judged: one note for the
+ * process, with its IOs and their pages stated as a total.
+ */
+static void cmp_direct_io_note(struct cm *c, json_object *odio, json_object *notes)
+{
+	long long ios = num_or(odio, "ios", 0), pages = num_or(odio, "pages", 0);
+	char who[64], what_ios[64], what_pages[64];
+	const char *note = NULL;
+
+	snprintf(who, sizeof(who), "pid %lld did ", c->pid);
+	for (size_t i = 0; i < alen(notes); i++) {
+		const char *n = json_object_get_string(json_object_array_get_idx(notes, i));
+
+		if (n && !strncmp(n, who, strlen(who)) && strstr(n, "O_DIRECT"))
+			note = n;
+	}
+	if (!ios) {
+		if (note)
+			mismatch(c, "notes: \"%s\", oracle direct_io none", note);
+		return;
+	}
+	snprintf(what_ios, sizeof(what_ios), "did %lld O_DIRECT IOs", ios);
+	snprintf(what_pages, sizeof(what_pages), "%lld pages in all", pages);
+	if (!note)
+		mismatch(c, "notes: none for pid %lld's O_DIRECT, oracle direct_io %lld IOs, "
+			 "%lld pages", c->pid, ios, pages);
+	else if (!strstr(note, what_ios) || !strstr(note, what_pages))
+		mismatch(c, "notes: \"%s\", expected \"%s\" and \"%s\"", note, what_ios,
+			 what_pages);
+}
+
 int compare_check_report(json_object *oracle, json_object *report, struct cmp_result *res)
 {
 	struct cm c = { .res = res, .report_rings = jpath(report, "rings") };
@@ -290,6 +324,8 @@ int compare_check_report(json_object *oracle, json_object *report, struct cmp_re
 		cmp_per_io(&c, jpath(oracle, "rings"), arr);
 	if ((arr = report_array(&c, report, "pinned_twice")))
 		cmp_pinned_twice(&c, otwice, arr);
+	if (jpath(oracle, "direct_io"))
+		cmp_direct_io_note(&c, jpath(oracle, "direct_io"), jpath(report, "notes"));
 	if ((arr = report_array(&c, report, "clone_violations")) && alen(arr))
 		mismatch(&c, "clone_violations: report %s, expected none", jstr(arr));
 	if ((arr = report_array(&c, report, "failed_registrations"))) {
