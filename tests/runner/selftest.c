@@ -288,6 +288,50 @@ static void churn(json_object *o, json_object *r, long long report_calls)
 
 static void m_churn_calls(json_object *o, json_object *r) { churn(o, r, 19999); }
 
+/* A refused SEND_ZC: the oracle states it; the report counted it as fixed IO. */
+static void m_refused_as_fixed(json_object *o, json_object *r)
+{
+	json_object *orefused = json_object_new_object(), *op = json_object_new_object();
+	json_object *e = json_object_new_object();
+
+	set_int(op, "EINVAL", 1);
+	json_object_object_add(orefused, "SEND_ZC", op);
+	json_object_object_add(ring_of(o, 0), "refused_io", orefused);
+	set_int(e, "ops", 1);
+	set_int(e, "bytes", 0);
+	json_object_object_add(jpath(ring_of(r, 0), "fixed_io"), "SEND_ZC", e);
+	json_object_object_add(ring_of(r, 0), "refused_io", json_object_new_object());
+}
+
+/* The same refusal with another errno in the report. */
+static void m_refused_errno(json_object *o, json_object *r)
+{
+	json_object *orefused = json_object_new_object(), *op = json_object_new_object();
+	json_object *rrefused = json_object_new_object(), *rop = json_object_new_object();
+
+	set_int(op, "EINVAL", 1);
+	json_object_object_add(orefused, "SEND_ZC", op);
+	json_object_object_add(ring_of(o, 0), "refused_io", orefused);
+	set_int(rop, "EFAULT", 1);
+	json_object_object_add(rrefused, "SEND_ZC", rop);
+	json_object_object_add(ring_of(r, 0), "refused_io", rrefused);
+}
+
+/* The oracle names the process; the report names a worker thread. */
+static void m_ring_comm(json_object *o, json_object *r)
+{
+	json_object_object_add(ring_of(o, 0), "comm", json_object_new_string("wl"));
+	json_object_object_add(ring_of(r, 0), "comm", json_object_new_string("iou-sqp-100"));
+}
+
+static void m_process_comm(json_object *o, json_object *r)
+{
+	json_object *proc = json_object_array_get_idx(jpath(r, "processes"), 0);
+
+	json_object_object_add(o, "comm", json_object_new_string("wl"));
+	json_object_object_add(proc, "comm", json_object_new_string("iou-wrk-100"));
+}
+
 struct selftest {
 	const char *name;
 	void (*mutate)(json_object *oracle, json_object *report);
@@ -342,6 +386,14 @@ static const struct selftest selftests[] = {
 	  "ring fd 3: origin: report \"created\", oracle found", NULL },
 	{ "churn_register_calls", m_churn_calls,
 	  "totals.register.calls: report 19999, oracle 20000", NULL },
+	{ "refused_counted_as_fixed", m_refused_as_fixed,
+	  "ring fd 3: fixed_io: key \"SEND_ZC\" in report", NULL },
+	{ "refused_wrong_errno", m_refused_errno,
+	  "ring fd 3: refused_io.SEND_ZC.EINVAL: missing in report", NULL },
+	{ "ring_comm_of_a_thread", m_ring_comm,
+	  "ring fd 3: comm: report \"iou-sqp-100\", oracle \"wl\"", NULL },
+	{ "process_comm_of_a_thread", m_process_comm,
+	  "processes[].comm: report \"iou-wrk-100\", oracle \"wl\"", NULL },
 };
 
 static bool has_substr(const struct strlist *sl, const char *s)

@@ -81,6 +81,23 @@ static void m_per_io_ios(json_object *o, json_object *r)
 	json_object_object_add(e, "ios", json_object_new_int64(2));
 }
 
+/* O_DIRECT outside io_uring, noted with its pages as if per IO. */
+static void m_direct_io_note(json_object *o, json_object *r)
+{
+	json_object *dio = jpath(o, "direct_io");
+
+	json_object_object_add(dio, "ios", json_object_new_int64(9));
+	json_object_object_add(dio, "pages", json_object_new_int64(144));
+	json_object_array_add(jpath(r, "notes"), json_object_new_string(
+		"pid 100 did 9 O_DIRECT IOs outside io_uring, pinning 144 pages per IO: "
+		"not io_uring's, not judged"));
+}
+
+static void m_direct_io_no_note(json_object *o, json_object *r)
+{
+	json_object_object_add(jpath(o, "direct_io"), "ios", json_object_new_int64(9));
+}
+
 struct check_selftest {
 	const char *name;
 	void (*mutate)(json_object *oracle, json_object *report);
@@ -97,6 +114,10 @@ static const struct check_selftest check_selftests[] = {
 	  "pinned_twice[fd 4, other fd 3]: missing in report" },
 	{ "check_per_io_sum", m_per_io_ios,
 	  "per_io_pinning ring fd 5: report ios 4 pages 5, oracle pinned_io ios 3 pages 5" },
+	{ "check_direct_io_note_per_io", m_direct_io_note,
+	  "expected \"did 9 O_DIRECT IOs\" and \"144 pages in all\"" },
+	{ "check_direct_io_no_note", m_direct_io_no_note,
+	  "notes: none for pid 100's O_DIRECT" },
 };
 
 static void run_one(const struct check_selftest *st)
