@@ -65,8 +65,7 @@ static __always_inline void count_proc_dio(__u64 ios, __u64 pages)
  * by user space) and keeps its struct iomap_dio in bi_private: the kiocb,
  * hence the io_uring request, is one step away, from whichever thread
  * (io-wq, SQPOLL) queues the bio. Each bio is counted when queued
- * (block_bio_queue); iomap adds a bio's size to dio->size before submitting
- * it, so the first bio of a dio is the one that equals it.
+ * (block_bio_queue), and so is an IO outside io_uring at its first bio.
  */
 struct bvec_walk {
 	struct bio_vec *vec;
@@ -90,6 +89,48 @@ static __always_inline bool iter_is_user(struct iov_iter *it)
 	    type == bpf_core_enum_value(enum iter_type, ITER_UBUF))
 		return true;
 	return type == bpf_core_enum_value(enum iter_type, ITER_IOVEC);
+}
+
+/*
+ * ---- the first bio of a direct IO outside io_uring (this file's own map) --
+ * Where iomap_dio_rw_begin exists (6.3+), it marks, per thread, the kiocb
+ * of a direct IO on user memory just begun; the thread queues that IO's
+ * bios itself, and the first pinned one counts the IO. Before 6.3, iomap
+ * adds a bio's size to dio->size before submitting it, so the first bio of
+ * a dio is the one that equals it (later kernels no longer keep that order).
+ */
+const volatile bool dio_begin_marks = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* thread */
+	__type(value, __u64);	/* its direct IO's kiocb */
+} dio_starts SEC(".maps");
+
+static __always_inline void handle_dio_begin(struct kiocb *iocb, struct iov_iter *iter)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 k = (__u64)iocb;
+
+	/* io_uring's requests are counted by request (pinned_reqs) */
+	if (uring_req_of(iocb) || !iter_is_user(iter) || !tgid_traced())
+		return;
+	bpf_map_update_elem(&dio_starts, &tid, &k, BPF_ANY);
+}
+
+static __always_inline __u64 dio_first_bio(struct bio *bio, struct iomap_dio *dio)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *iocb;
+
+	if (!dio_begin_marks)
+		return BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size);
+	iocb = bpf_map_lookup_elem(&dio_starts, &tid);
+	if (!iocb || *iocb != (__u64)BPF_CORE_READ(dio, iocb))
+		return 0;
+	bpf_map_delete_elem(&dio_starts, &tid);
+	return 1;
 }
 
 /*
@@ -140,9 +181,7 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 			record_pinned_req(req, &np);
 		return;
 	}
-	/* the first bio of a dio is the one whose size equals the dio's so far */
-	count_proc_dio(BPF_CORE_READ(dio, size) == BPF_CORE_READ(bio, bi_iter.bi_size),
-		       w.pages);
+	count_proc_dio(dio_first_bio(bio, dio), w.pages);
 }
 
 /* Block-layer evidence, per process: a bio that carries pinned user pages. */

@@ -104,6 +104,14 @@ int BPF_PROG(ps_submit_old, struct io_kiocb *req, bool force_nonblock)
 	return 0;
 }
 
+/* Marks a direct IO outside io_uring begun (6.3+): counted at its first bio. */
+SEC("tp_btf/iomap_dio_rw_begin")
+int BPF_PROG(ps_dio_begin, struct kiocb *iocb, struct iov_iter *iter)
+{
+	handle_dio_begin(iocb, iter);
+	return 0;
+}
+
 /* The bios of direct IO on user memory: what each IO really pinned. */
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(ps_dio_bio, struct bio *bio)

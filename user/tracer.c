@@ -46,6 +46,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_submit",       "io_latency" },
 	{ "ps_submit_old",   "io_latency" },
 	{ "ps_req_failed",   "fixed_io" },
+	{ "ps_dio_begin",    "pinned_io" },
 	{ "ps_dio_bio",      "pinned_io" },
 	{ "ps_bio_queue",    "pinned_bios" },
 	{ "ps_fork",         "process_tree" },
@@ -86,8 +87,14 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_req_failed,
 				  kbtf_tp_nargs(ki, "io_uring_req_failed") >= 0);
 	/* what direct IO pinned: iomap's bios (iomap_dio_rw_begin has only the request) */
-	bpf_program__set_autoload(s->progs.ps_dio_bio,
-				  kbtf_has_type(ki, "iomap_dio", BTF_KIND_STRUCT));
+	bool dio = kbtf_has_type(ki, "iomap_dio", BTF_KIND_STRUCT);
+	bool dio_marks = dio && kbtf_tp_nargs(ki, "iomap_dio_rw_begin") >= 0 &&
+			 !o->registration_only;
+
+	bpf_program__set_autoload(s->progs.ps_dio_bio, dio);
+	/* where it exists, it tells which bio is the first of an IO outside io_uring */
+	bpf_program__set_autoload(s->progs.ps_dio_begin, dio_marks);
+	s->rodata->dio_begin_marks = dio_marks;
 	bpf_program__set_autoload(s->progs.ps_bio_queue,
 				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
@@ -122,6 +129,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_program__set_autoload(s->progs.ps_submit, false);
 		bpf_program__set_autoload(s->progs.ps_submit_old, false);
 		bpf_program__set_autoload(s->progs.ps_req_failed, false);
+		bpf_program__set_autoload(s->progs.ps_dio_begin, false);
 		bpf_program__set_autoload(s->progs.ps_dio_bio, false);
 		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
 	}
