@@ -133,35 +133,21 @@ static __always_inline __u64 dio_first_bio(struct bio *bio, struct iomap_dio *di
 	return 1;
 }
 
-/*
- * Does this bio carry pages pinned for this IO alone? Since 6.5 ("block:
- * Add BIO_PAGE_PINNED and associated infrastructure") the block layer says
- * so: bios of registered buffers (bvec) and zero-page padding lack the flag.
- * Before, direct IO took get_user_pages references on user memory: a bio
- * of a user-memory iterator is such a bio (zero padding not told apart).
- */
-static __always_inline bool bio_pins_user_pages(struct bio *bio, struct iomap_dio *dio)
-{
-	if (bio_pinned_bit < 16)
-		return BPF_CORE_READ(bio, bi_flags) & (1U << bio_pinned_bit);
-	return iter_is_user(BPF_CORE_READ(dio, submit.iter));
-}
-
-static __always_inline void handle_dio_bio(struct bio *bio)
+static __always_inline void handle_dio_bio(struct bio *bio, struct iomap_dio *dio)
 {
 	struct bvec_walk w = {};
-	struct iomap_dio *dio;
 	struct io_kiocb *req;
 	__u16 vcnt;
 
-	/* the flag first: a fixed-buffer bio costs one read */
-	if (bio_pinned_bit < 16 && !(BPF_CORE_READ(bio, bi_flags) & (1U << bio_pinned_bit)))
-		return;
-	if (!iomap_dio_end_io_addr ||
-	    (__u64)BPF_CORE_READ(bio, bi_end_io) != iomap_dio_end_io_addr)
-		return;
-	dio = BPF_CORE_READ(bio, bi_private);
-	if (!bio_pins_user_pages(bio, dio))
+	/*
+	 * Only pages pinned for this IO alone count. Since 6.5 ("block: Add
+	 * BIO_PAGE_PINNED and associated infrastructure") the caller saw the
+	 * flag: bios of registered buffers (bvec) and of zero-page padding
+	 * lack it. Before, direct IO took get_user_pages references on user
+	 * memory: a bio of a user-memory iterator is such a bio (zero padding
+	 * not told apart).
+	 */
+	if (bio_pinned_bit >= 16 && !iter_is_user(BPF_CORE_READ(dio, submit.iter)))
 		return;	/* a registered buffer (bvec) or kernel memory */
 	w.vec = BPF_CORE_READ(bio, bi_io_vec);
 	vcnt = BPF_CORE_READ(bio, bi_vcnt);
@@ -185,14 +171,11 @@ static __always_inline void handle_dio_bio(struct bio *bio)
 }
 
 /* Block-layer evidence, per process: a bio that carries pinned user pages. */
-static __always_inline void handle_bio_queue(struct bio *bio)
+static __always_inline void count_pinned_bio(void)
 {
-	__u16 flags = BPF_CORE_READ(bio, bi_flags);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct ps_proc_stats *ps;
 
-	if (bio_pinned_bit >= 16 || !(flags & (1U << bio_pinned_bit)))
-		return;
 	if (!tgid_traced())
 		return;
 	ps = lookup_or_init(&proc_stats, &tgid, &zero_proc);
@@ -200,6 +183,22 @@ static __always_inline void handle_bio_queue(struct bio *bio)
 		return;
 	__sync_fetch_and_add(&ps->pinned_bios, 1);
 	ps_process_comm(ps->comm);
+}
+
+/* Every bio queued: pinned ones per process, iomap's direct IO per IO. */
+static __always_inline void handle_bio_queue(struct bio *bio)
+{
+	bool pin_flag = bio_pinned_bit < 16;
+
+	/* the flag first: a bio of a registered buffer costs one read */
+	if (pin_flag) {
+		if (!(BPF_CORE_READ(bio, bi_flags) & (1U << bio_pinned_bit)))
+			return;
+		count_pinned_bio();
+	}
+	if (iomap_dio_end_io_addr &&
+	    (__u64)BPF_CORE_READ(bio, bi_end_io) == iomap_dio_end_io_addr)
+		handle_dio_bio(bio, BPF_CORE_READ(bio, bi_private));
 }
 
 #endif /* PS_PINNING_BPF_H */

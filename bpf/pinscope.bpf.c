@@ -112,15 +112,10 @@ int BPF_PROG(ps_dio_begin, struct kiocb *iocb, struct iov_iter *iter)
 	return 0;
 }
 
-/* The bios of direct IO on user memory: what each IO really pinned. */
-SEC("tp_btf/block_bio_queue")
-int BPF_PROG(ps_dio_bio, struct bio *bio)
-{
-	handle_dio_bio(bio);
-	return 0;
-}
-
-/* Block-layer evidence: a bio that carries pinned user pages. */
+/*
+ * Every bio: those with pinned user pages per process, and those of direct
+ * IO on user memory per IO (what each IO really pinned).
+ */
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(ps_bio_queue, struct bio *bio)
 {

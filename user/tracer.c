@@ -47,8 +47,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_submit_old",   "io_latency" },
 	{ "ps_req_failed",   "fixed_io" },
 	{ "ps_dio_begin",    "pinned_io" },
-	{ "ps_dio_bio",      "pinned_io" },
-	{ "ps_bio_queue",    "pinned_bios" },
+	{ "ps_bio_queue",    "pinned_io" },
 	{ "ps_fork",         "process_tree" },
 	{ "ps_close",        "ring_lifetime" },
 	{ "ps_exit",         "process_exit" },
@@ -91,12 +90,11 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bool dio_marks = dio && kbtf_tp_nargs(ki, "iomap_dio_rw_begin") >= 0 &&
 			 !o->registration_only;
 
-	bpf_program__set_autoload(s->progs.ps_dio_bio, dio);
+	bpf_program__set_autoload(s->progs.ps_bio_queue,
+				  dio || kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	/* where it exists, it tells which bio is the first of an IO outside io_uring */
 	bpf_program__set_autoload(s->progs.ps_dio_begin, dio_marks);
 	s->rodata->dio_begin_marks = dio_marks;
-	bpf_program__set_autoload(s->progs.ps_bio_queue,
-				  kbtf_enum_value(ki, "BIO_PAGE_PINNED", &v));
 	bpf_program__set_autoload(s->progs.ps_fork, o->filter_pids);
 	bpf_program__set_autoload(s->progs.ps_close, o->buffers);
 	bpf_program__set_autoload(s->progs.ps_exit, o->buffers || o->filter_pids);
@@ -130,7 +128,6 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_program__set_autoload(s->progs.ps_submit_old, false);
 		bpf_program__set_autoload(s->progs.ps_req_failed, false);
 		bpf_program__set_autoload(s->progs.ps_dio_begin, false);
-		bpf_program__set_autoload(s->progs.ps_dio_bio, false);
 		bpf_program__set_autoload(s->progs.ps_bio_queue, false);
 	}
 
