@@ -290,7 +290,7 @@ static void collect_refused(int fd, struct report *r)
 	struct ps_refused_key key;
 	__u64 n;
 
-	FOR_EACH_ENTRY(fd, key, &n, {
+	FOR_EACH_ENTRY(fd, key, &n, sizeof(n), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		struct refused_report *rf;
 		if (!ring)
