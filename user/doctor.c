@@ -153,7 +153,8 @@ static const char *explain_clone(const struct reg_failure *f, char *buf, size_t 
 	if (f->err == EOVERFLOW && src_end > UINT32_MAX)
 		return snprintf(buf, len, "src_off %u + nr %u overflows 32 bits", d->src_off,
 				nr), buf;
-	if (f->err == EINVAL && src_end > d->src_table_nr)
+	/* past the source's end: EINVAL on earlier kernels, EOVERFLOW on 6.18 */
+	if ((f->err == EINVAL || f->err == EOVERFLOW) && src_end > d->src_table_nr)
 		return snprintf(buf, len, "src_off %u + nr %u = %llu runs past the source table "
 				"(%u slots)", d->src_off, nr, src_end, d->src_table_nr), buf;
 	if (f->err == EINVAL && (d->flags & CLONE_SRC_REG))
