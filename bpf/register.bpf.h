@@ -106,24 +106,16 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 }
 
 /*
- * The table after the call; runs while the ring's lock is still held.
- * direct: the program's kernel has bpf_rdonly_cast (inline loads).
+ * What a successful call did to the table, from the table after it; runs
+ * while the ring's lock is still held. direct: the program's kernel has
+ * bpf_rdonly_cast (inline loads).
  */
-static __always_inline void handle_register_done(void *ctx, long ret, bool direct)
+static __always_inline void done_sums(struct reg_call *call, void *ctx, bool direct)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
 	struct walk_ctx w = {};
 	__u32 first = 0, nr = 0;
 	bool hist = true;
 
-	if (!call)
-		return;
-	call->end_ns = bpf_ktime_get_ns();
-	call->tp_seen = true;
-	call->ctx = ctx;
-	if (ret < 0)
-		return;
 	if (track_imu_owner || emit_buffers)
 		w.ring = ring_id(ctx);
 	w.pid = bpf_get_current_pid_tgid() >> 32;
@@ -229,28 +221,13 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
-static __always_inline void handle_register_exit(long ret)
+/* The call's numbers into the ring's statistics (and records); ends the call. */
+static __always_inline void finish_call(struct reg_call *call, __u32 tid, __u32 ring, long ret,
+					__u64 lat)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
 	struct ps_reg_key key = {};
 	struct ps_reg_stats *st;
-	__u32 ring = 0;
-	__u64 end, lat;
 
-	if (!call)
-		return;
-	end = call->tp_seen ? call->end_ns : bpf_ktime_get_ns();
-	lat = end - call->start_ns;
-	if (call->tp_seen) {
-		ring = ring_id(call->ctx);
-	} else if (call->fd_ctx) {
-		/* failed before the ring was reached: only a ring we know */
-		__u64 k = (__u64)call->fd_ctx;
-		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
-
-		ring = id ? *id : 0;
-	}
 	if (!ring)
 		goto out;
 	key.ring = ring;
@@ -297,6 +274,49 @@ static __always_inline void handle_register_exit(long ret)
 	}
 out:
 	bpf_map_delete_elem(&reg_calls, &tid);
+}
+
+/*
+ * The io_uring_register tracepoint fires for every call that reached a
+ * ring, failed or not, just before the system call returns: the call ends
+ * here, and no program needs to run at the system call's exit (its
+ * tracepoint costs every call a second trip through the tracing path).
+ */
+static __always_inline void handle_register_done(void *ctx, long ret, bool direct)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	__u64 end = bpf_ktime_get_ns();
+
+	if (!call)
+		return;
+	call->tp_seen = true;
+	call->ctx = ctx;
+	if (ret >= 0)
+		done_sums(call, ctx, direct);
+	finish_call(call, tid, ring_id(ctx), ret, end - call->start_ns);
+}
+
+/*
+ * At the system call's exit (fentry/kprobe flavours, which cost little):
+ * a call the tracepoint did not end never reached a ring, unless the fd
+ * named one we know.
+ */
+static __always_inline void handle_register_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	__u32 ring = 0;
+
+	if (!call)
+		return;
+	if (call->fd_ctx) {
+		__u64 k = (__u64)call->fd_ctx;
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
+
+		ring = id ? *id : 0;
+	}
+	finish_call(call, tid, ring, ret, bpf_ktime_get_ns() - call->start_ns);
 }
 
 #endif /* PS_REGISTER_BPF_H */

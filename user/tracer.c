@@ -78,6 +78,8 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 
 	bool cast = kbtf_has_func(ki, "bpf_rdonly_cast");
 
+	/* the io_uring_register tracepoint ends every call that reached a ring */
+	bpf_program__set_autoload(s->progs.ps_reg_exit, false);
 	bpf_program__set_autoload(s->progs.ps_reg_done, cast);
 	bpf_program__set_autoload(s->progs.ps_reg_done_read, !cast);
 	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto && cast);
