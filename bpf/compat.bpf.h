@@ -341,6 +341,12 @@ static __always_inline bool ps_clone_has_range(void)
 	return bpf_core_field_exists(struct io_uring_clone_buffers, nr);
 }
 
+/* Does this kernel clone at all (6.12+)? */
+static __always_inline bool ps_clone_known(void)
+{
+	return bpf_core_type_exists(struct io_uring_clone_buffers);
+}
+
 static __always_inline __u64 ps_task_memlock_limit(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -48,6 +48,7 @@ static __always_inline void diagnose_enter(struct reg_call *call, const struct p
 	call->diag.dst_off = ca->dst_off;
 	call->diag.nr = ca->nr;
 	call->diag.clone_has_range = ps_clone_has_range();
+	call->diag.clone_known = ps_clone_known();
 	call->diag.clone_pad_set = ca->pad[0] || ca->pad[1] || ca->pad[2] ||
 		(!call->diag.clone_has_range && (ca->src_off || ca->dst_off || ca->nr));
 	if (call->src_ctx) {

@@ -135,7 +135,8 @@ struct ps_diag {
 	__u32 src_fd, src_off, dst_off, nr;	/* clone arguments */
 	__u8 clone_pad_set;	/* clone: the reserved words are not zero */
 	__u8 clone_has_range;	/* this kernel reads src_off/dst_off/nr (else: padding) */
-	__u8 pad[6];
+	__u8 clone_known;	/* this kernel has IORING_REGISTER_CLONE_BUFFERS */
+	__u8 pad[5];
 	struct ps_buf_fault_at fault[PS_BF_NR];
 };
 

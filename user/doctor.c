@@ -125,6 +125,9 @@ static const char *explain_clone(const struct reg_failure *f, char *buf, size_t 
 	unsigned long long dst_end = (unsigned long long)d->nr + d->dst_off;
 	unsigned long long src_end = (unsigned long long)nr + d->src_off;
 
+	if (f->err == EINVAL && !d->clone_known)
+		return snprintf(buf, len, "this kernel has no IORING_REGISTER_CLONE_BUFFERS "
+				"(opcode %u; it came in 6.12)", PS_REG_CLONE_BUFFERS), buf;
 	if (f->err == EINVAL && (d->flags & ~known))
 		return snprintf(buf, len, "clone flags 0x%x: this kernel knows only 0x%x "
 				"(SRC_REGISTERED%s)", d->flags, known,

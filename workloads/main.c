@@ -67,7 +67,7 @@ static const struct wl_case cases[] = {
 	{ "err_unmapped_second", case_err_unmapped_second,
 	  "register [.bss, unmapped]: the doctor names buffer #1" },
 	{ "err_clone_args", case_err_clone_args,
-	  "clones refused for nr, src_off and dst_off: explained" },
+	  "clones refused for nr, src_off, dst_off: explained" },
 	{ "err_huge_count", case_err_huge_count,
 	  "register 1,000,000 iovecs: EINVAL, pages of all counted" },
 	{ "odirect_no_fixed", case_odirect_no_fixed,

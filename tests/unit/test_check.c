@@ -130,6 +130,9 @@ void test_doctor(void)
 
 	f.err = EINVAL;
 	f.opcode = PS_REG_CLONE_BUFFERS;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "has no IORING_REGISTER_CLONE_BUFFERS"), "a kernel without clone");
+	f.diag.clone_known = 1;
 	f.diag.clone_has_range = 1;
 	f.diag.src_table_nr = 4;
 	f.diag.nr = 8;
