@@ -15,6 +15,7 @@ struct ps_rsrc_update2 { __u32 offset, resv; __u64 data, tags; __u32 nr, resv2; 
 struct ps_clone_args { __u32 src_fd, flags, src_off, dst_off, nr, pad[3]; };
 struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
 #define PS_CLONE_SRC_REGISTERED	1
+#define PS_CLONE_DST_REPLACE	2
 
 #define PS_ONE_GIB		(1ULL << 30)
 #define PS_SCAN_CHUNK		8	/* iovecs per read */
@@ -26,20 +27,14 @@ struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
 #define PS_VM_PFNMAP		0x400UL
 #define PS_VM_IO		0x4000UL
 
-/* At entry: the state the call starts from (cheap: a few loads). */
+/*
+ * At entry, clones only: their arguments, and the owner's locked memory
+ * (through the source ring, whose fd is resolved anyway) for what the clone
+ * charges. Everything else the doctor wants is read when a call fails.
+ */
 static __always_inline void diagnose_enter(struct reg_call *call, const struct ps_clone_args *ca)
 {
-	struct ps_table_ref t = {};
-
-	call->diag.memlock_limit = ps_task_memlock_limit();
-	call->diag.locked_pages = call->fd_ctx ? ps_ctx_user_locked(call->fd_ctx) : -1;
-	call->diag.max_len_index = -1;
-	for (int i = 0; i < PS_BF_NR; i++)
-		call->diag.fault[i].index = -1;
-	if (call->fd_ctx) {
-		ps_table_ref(call->fd_ctx, &t);
-		call->diag.table_nr = t.nr;
-	}
+	call->diag.locked_pages = -1;
 	if (!ca)
 		return;
 	call->diag.flags = ca->flags;
@@ -51,6 +46,26 @@ static __always_inline void diagnose_enter(struct reg_call *call, const struct p
 	call->diag.clone_known = ps_clone_known();
 	call->diag.clone_pad_set = ca->pad[0] || ca->pad[1] || ca->pad[2] ||
 		(!call->diag.clone_has_range && (ca->src_off || ca->dst_off || ca->nr));
+	if (call->src_ctx)
+		call->diag.locked_pages = ps_ctx_user_locked(call->src_ctx);
+}
+
+/*
+ * On failure, the state before the call: a refused call leaves the tables
+ * and the owner's locked memory as they were (what a registration charged
+ * before failing it gives back before returning).
+ */
+static __always_inline void diagnose_state(struct reg_call *call, void *ctx)
+{
+	struct ps_table_ref t = {};
+
+	call->diag.memlock_limit = ps_task_memlock_limit();
+	if (call->opcode != PS_REG_CLONE_BUFFERS)
+		call->diag.locked_pages = ctx ? ps_ctx_user_locked(ctx) : -1;
+	if (ctx) {
+		ps_table_ref(ctx, &t);
+		call->diag.table_nr = t.nr;
+	}
 	if (call->src_ctx) {
 		ps_table_ref(call->src_ctx, &t);
 		call->diag.src_table_nr = t.nr;
@@ -185,12 +200,20 @@ static long fault_one(__u32 i, struct fault_scan *s)
 	return kind != PS_BF_NR && fault_note(s->diag, kind, i, &v);
 }
 
-/* The iovecs of a failed REGISTER_BUFFERS(2) / UPDATE: arg is still the caller's. */
-static __always_inline void diagnose_failure(struct reg_call *call)
+/*
+ * A failed call: the state it started from, and the iovecs of a
+ * REGISTER_BUFFERS(2) / UPDATE (arg is still the caller's).
+ */
+static __always_inline void diagnose_failure(struct reg_call *call, void *ctx)
 {
 	struct sum_scan s = { .diag = &call->diag };
 	struct fault_scan f = { .diag = &call->diag };
 	__u32 n = 0;
+
+	diagnose_state(call, ctx);
+	call->diag.max_len_index = -1;
+	for (int i = 0; i < PS_BF_NR; i++)
+		call->diag.fault[i].index = -1;
 
 	if (call->opcode == PS_REG_BUFFERS) {
 		s.iov = (void *)call->arg;

@@ -36,8 +36,10 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 	call->fd = fd;
 	call->opcode = opcode;
 	call->nr_args = nr_args;
-	call->fd_ctx = ps_fd_ring_ctx(fd, registered);
 	call->arg = (__u64)arg;
+	/* the io_uring_register tracepoint names the ring; only unregister needs it now */
+	if (opcode == PS_UNREG_BUFFERS)
+		call->fd_ctx = ps_fd_ring_ctx(fd, registered);
 
 	if (opcode == PS_REG_BUFFERS_UPDATE) {
 		struct ps_rsrc_update2 up = {};
@@ -85,8 +87,9 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 	struct walk_ctx d = {};
 	__s64 locked;
 
+	/* without DST_REPLACE a clone succeeds only into a ring with no table */
 	if (emit_buffers || track_imu_owner || first || w->src_first || nr != w->src.nr ||
-	    call->diag.table_nr)
+	    (call->diag.flags & PS_CLONE_DST_REPLACE))
 		return false;
 	kept = table_sum_get(call->src_ctx);
 	if (!kept)
@@ -165,7 +168,8 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 	 * counts (the verifier would have to track them exactly).
 	 */
 	if (call->opcode != PS_REG_BUFFERS_UPDATE && !first && w.dst.nr <= PS_MAX_REG_BUFFERS &&
-	    (call->opcode != PS_REG_CLONE_BUFFERS || (!call->diag.table_nr && nr == w.dst.nr)))
+	    (call->opcode != PS_REG_CLONE_BUFFERS ||
+	     (!(call->diag.flags & PS_CLONE_DST_REPLACE) && nr == w.dst.nr)))
 		table_sum_put(ctx, &w);
 }
 
@@ -222,8 +226,8 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 }
 
 /* The call's numbers into the ring's statistics (and records); ends the call. */
-static __always_inline void finish_call(struct reg_call *call, __u32 tid, __u32 ring, long ret,
-					__u64 lat)
+static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 tid, __u32 ring,
+					long ret, __u64 lat)
 {
 	struct ps_reg_key key = {};
 	struct ps_reg_stats *st;
@@ -269,7 +273,7 @@ static __always_inline void finish_call(struct reg_call *call, __u32 tid, __u32 
 	 */
 	if (emit_events && (emit_all_events || emit_buffers || ret < 0)) {
 		if (ret < 0)
-			diagnose_failure(call);
+			diagnose_failure(call, ctx);
 		emit_register(call, ring, key.src_ring, ret, lat);
 	}
 out:
@@ -294,7 +298,7 @@ static __always_inline void handle_register_done(void *ctx, long ret, bool direc
 	call->ctx = ctx;
 	if (ret >= 0)
 		done_sums(call, ctx, direct);
-	finish_call(call, tid, ring_id(ctx), ret, end - call->start_ns);
+	finish_call(call, ctx, tid, ring_id(ctx), ret, end - call->start_ns);
 }
 
 /*
@@ -316,7 +320,7 @@ static __always_inline void handle_register_exit(long ret)
 
 		ring = id ? *id : 0;
 	}
-	finish_call(call, tid, ring, ret, bpf_ktime_get_ns() - call->start_ns);
+	finish_call(call, call->fd_ctx, tid, ring, ret, bpf_ktime_get_ns() - call->start_ns);
 }
 
 #endif /* PS_REGISTER_BPF_H */
