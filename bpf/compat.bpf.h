@@ -245,11 +245,8 @@ static __always_inline void ps_imu_facts_direct(void *p, struct ps_imu_facts *f)
 
 	f->ubuf = imu->ubuf;
 	if (bpf_core_field_exists(imu->len)) {
-		/* u32 up to 6.18, size_t after */
-		if (bpf_core_field_size(imu->len) == 8)
-			f->len = *(__u64 *)&imu->len;
-		else
-			f->len = *(__u32 *)&imu->len;
+		/* u32 up to 6.18, size_t after: libbpf sizes the load to the field */
+		f->len = imu->len;
 	} else {
 		f->len = ((struct io_mapped_ubuf___old *)imu)->ubuf_end - f->ubuf;
 	}
