@@ -261,7 +261,11 @@ static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 
 			__builtin_memset(&call->sum, 0, sizeof(call->sum));
 		sum_add(&st->sum, &call->sum);
 	}
-	inside_add(&st->inside, &call->inside);
+	/* zero without hooks inside io_uring (tracepoint backend): no atomics then */
+	if (call->inside.fn_ns || call->inside.pinned_pages || call->inside.pin_ns ||
+	    call->inside.charged_pages || call->inside.charge_ns ||
+	    call->inside.charge_failures || call->inside.bufs_tried || call->inside.bufs_failed)
+		inside_add(&st->inside, &call->inside);
 	if (call->inside.pin_ns)
 		hist_add(PS_HIST_PIN_LAT, call->opcode, call->inside.pin_ns);
 	if (call->inside.charge_ns)
