@@ -164,7 +164,8 @@ static __always_inline void emit_lifetime(__u32 type, __u32 ring, __u32 pid)
 	e->ring = ring;
 	e->pid = pid;
 	e->ts_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, ps_rb_wakeup());
+	/* at once: the session harvests gone rings from these (ring table room) */
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void close_enter(int fd)
