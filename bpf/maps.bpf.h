@@ -264,6 +264,7 @@ struct reg_call {
 	__u32 nr_slots;		/* update / clone: slots written, 0 = whole */
 	__u32 src_first;	/* clone: first source slot */
 	__u32 src_fd;
+	__u64 arg;		/* the call's argument (user memory), for the doctor */
 	bool tp_seen;
 	bool pre_valid;		/* pre holds the table an unregister drops */
 	struct ps_table_sum pre;
@@ -337,6 +338,20 @@ static const struct ps_pin_stats zero_pin;
 static const struct ps_proc_stats zero_proc;
 static const struct ps_import_stats zero_import;
 static const struct tstate zero_tstate;
+
+/*
+ * Ring-buffer records wake the reader only when the buffer is a quarter
+ * full: a wake-up (irq_work, then an IPI to the reader's CPU) cost the
+ * traced call several µs each on our VMs. The reader also drains the
+ * buffer after each poll timeout (tracer_poll), so records wait at most that.
+ */
+static __always_inline __u64 ps_rb_wakeup(void)
+{
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size / 4 ?
+		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count(__u32 idx)
 {

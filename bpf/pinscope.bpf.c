@@ -35,11 +35,21 @@ int ps_reg_enter(struct trace_event_raw_sys_enter *tp)
 	return 0;
 }
 
+/* The table walk with inline loads (bpf_rdonly_cast, 6.2+) … */
 SEC("tp_btf/io_uring_register")
 int BPF_PROG(ps_reg_done, void *ring_ctx, unsigned int opcode, unsigned int nr_files,
 	     unsigned int nr_bufs, long ret)
 {
-	handle_register_done(ring_ctx, ret);
+	handle_register_done(ring_ctx, ret, true);
+	return 0;
+}
+
+/* … and with probe reads where the kernel lacks it. */
+SEC("tp_btf/io_uring_register")
+int BPF_PROG(ps_reg_done_read, void *ring_ctx, unsigned int opcode, unsigned int nr_files,
+	     unsigned int nr_bufs, long ret)
+{
+	handle_register_done(ring_ctx, ret, false);
 	return 0;
 }
 
@@ -146,6 +156,7 @@ static __always_inline void emit_lifetime(__u32 type, __u32 ring, __u32 pid)
 	e->ring = ring;
 	e->pid = pid;
 	e->ts_ns = bpf_ktime_get_ns();
+	/* at once: the session harvests gone rings from these (ring table room) */
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -10,98 +10,12 @@
 #include "maps.bpf.h"
 #include "rings.bpf.h"
 #include "table.bpf.h"
+#include "doctor.bpf.h"
 
 static __always_inline bool is_buffer_opcode(__u32 op)
 {
 	return op == PS_REG_BUFFERS || op == PS_UNREG_BUFFERS || op == PS_REG_BUFFERS2 ||
 	       op == PS_REG_BUFFERS_UPDATE || op == PS_REG_CLONE_BUFFERS;
-}
-
-/* uapi argument layouts (stable ABI; pad fields of older kernels read as 0) */
-struct ps_rsrc_update2 { __u32 offset, resv; __u64 data, tags; __u32 nr, resv2; };
-struct ps_clone_args { __u32 src_fd, flags, src_off, dst_off, nr, pad[3]; };
-struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
-#define PS_CLONE_SRC_REGISTERED	1
-
-/* ---- the doctor's numbers: what the call asks for, read at entry ---- */
-
-struct iov_scan {
-	const struct iovec *iov;
-	struct ps_diag *diag;
-	bool file_found;
-};
-
-static long vma_is_file(struct task_struct *task, struct vm_area_struct *vma, bool *file)
-{
-	*file = BPF_CORE_READ(vma, vm_file) != NULL;
-	return 0;
-}
-
-static long scan_iovec(__u32 i, struct iov_scan *s)
-{
-	struct iovec v = {};
-	__u64 base, len, span;
-	bool file = false;
-
-	if (bpf_probe_read_user(&v, sizeof(v), s->iov + i))
-		return 1;
-	base = (__u64)v.iov_base;
-	len = v.iov_len;
-	if (!base)
-		return 0;	/* a sparse slot */
-	span = span_pages(base, len);
-	s->diag->req_pages += span;
-	/* an unaligned buffer spans one page more than its length needs */
-	s->diag->unaligned_extra += span - ((len + PS_PAGE_SIZE - 1) >> PS_PAGE_SHIFT);
-	if (len > s->diag->max_len) {
-		s->diag->max_len = len;
-		s->diag->max_len_index = i;
-	}
-	if (!s->file_found &&
-	    bpf_find_vma(bpf_get_current_task_btf(), base, vma_is_file, &file, 0) == 0 && file) {
-		s->diag->file_index = i;
-		s->file_found = true;
-	}
-	return 0;
-}
-
-static __always_inline void diagnose_enter(struct reg_call *call, __u32 opcode, void *arg,
-					   __u32 nr_args)
-{
-	struct iov_scan s = { .diag = &call->diag };
-	struct ps_table_ref t = {};
-	__u32 n = 0;
-
-	call->diag.memlock_limit = ps_task_memlock_limit();
-	call->diag.locked_pages = call->fd_ctx ? ps_ctx_user_locked(call->fd_ctx) : -1;
-	call->diag.file_index = -1;
-	call->diag.max_len_index = -1;
-	if (call->fd_ctx) {
-		ps_table_ref(call->fd_ctx, &t);
-		call->diag.table_nr = t.nr;
-	}
-	if (opcode == PS_REG_BUFFERS) {
-		s.iov = arg;
-		n = nr_args;
-	} else if (opcode == PS_REG_BUFFERS2) {
-		struct ps_rsrc_register rr = {};
-
-		bpf_probe_read_user(&rr, sizeof(rr), arg);
-		s.iov = (void *)rr.data;
-		n = rr.data ? rr.nr : 0;
-	} else if (opcode == PS_REG_BUFFERS_UPDATE) {
-		struct ps_rsrc_update2 up = {};
-
-		bpf_probe_read_user(&up, sizeof(up), arg);
-		s.iov = (void *)up.data;
-		n = up.nr;
-	} else if (opcode == PS_REG_CLONE_BUFFERS && call->src_ctx) {
-		ps_table_ref(call->src_ctx, &t);
-		call->diag.src_table_nr = t.nr;
-	}
-	call->diag.nr_iovecs = n;	/* what was asked for, even past the limit */
-	if (s.iov && n)
-		bpf_loop(n > PS_MAX_REG_BUFFERS ? PS_MAX_REG_BUFFERS : n, scan_iovec, &s, 0);
 }
 
 static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void *arg,
@@ -110,6 +24,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 opcode = opcode_raw & ~PS_REG_USE_REGISTERED_RING;
 	bool registered = opcode_raw & PS_REG_USE_REGISTERED_RING;
+	struct ps_clone_args ca = {};
 	struct reg_call *call;
 
 	if (!is_buffer_opcode(opcode) || !tgid_traced())
@@ -121,7 +36,10 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 	call->fd = fd;
 	call->opcode = opcode;
 	call->nr_args = nr_args;
-	call->fd_ctx = ps_fd_ring_ctx(fd, registered);
+	call->arg = (__u64)arg;
+	/* the io_uring_register tracepoint names the ring; only unregister needs it now */
+	if (opcode == PS_UNREG_BUFFERS)
+		call->fd_ctx = ps_fd_ring_ctx(fd, registered);
 
 	if (opcode == PS_REG_BUFFERS_UPDATE) {
 		struct ps_rsrc_update2 up = {};
@@ -130,44 +48,77 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 		call->first_slot = up.offset;
 		call->nr_slots = up.nr;
 	} else if (opcode == PS_REG_CLONE_BUFFERS) {
-		struct ps_clone_args ca = {};
-
 		bpf_probe_read_user(&ca, sizeof(ca), arg);
 		call->src_fd = ca.src_fd;
 		call->first_slot = ca.dst_off;
 		call->src_first = ca.src_off;
 		call->nr_slots = ca.nr;
-		call->diag.flags = ca.flags;
 		call->src_ctx = ps_fd_ring_ctx(ca.src_fd, ca.flags & PS_CLONE_SRC_REGISTERED);
 	} else if (opcode == PS_UNREG_BUFFERS && call->fd_ctx) {
-		/* the table is gone once the tracepoint fires: sum it now */
-		struct walk_ctx w = {};
+		/* the table is gone once the tracepoint fires: its kept sum, or a walk now */
+		struct ps_table_sum *kept = table_sum_get(call->fd_ctx);
 
-		table_walk(&w, call->fd_ctx, 0, 0, 0, false);
-		call->pre = w.sum;
+		if (kept) {
+			call->pre = *kept;
+		} else {
+			struct walk_ctx w = {};
+
+			table_walk(&w, call->fd_ctx, 0, 0, 0, false);
+			call->pre = w.sum;
+		}
 		call->pre_valid = true;
 	}
-	diagnose_enter(call, opcode, arg, nr_args);
-	/* last, so the walks above are not part of the latency */
+	diagnose_enter(call, opcode == PS_REG_CLONE_BUFFERS ? &ca : NULL);
+	/* last, so the work above is not part of the latency */
 	call->start_ns = bpf_ktime_get_ns();
 }
 
-/* The table after the call; runs while the ring's lock is still held. */
-static __always_inline void handle_register_done(void *ctx, long ret)
+/*
+ * A clone of a source's whole table into a ring that had none: its numbers
+ * are the source's kept sum, every buffer shared, and what the clone charged
+ * is the owner's locked memory after the call minus before (0 unless the
+ * kernel charged it again). check's per-slot records and the imu owners
+ * (internals) still need the walk.
+ */
+static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
+					    const struct walk_ctx *w, __u32 first, __u32 nr)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	struct ps_table_sum *kept;
+	struct walk_ctx d = {};
+	__s64 locked;
+
+	/* without DST_REPLACE a clone succeeds only into a ring with no table */
+	if (emit_buffers || track_imu_owner || first || w->src_first || nr != w->src.nr ||
+	    (call->diag.flags & PS_CLONE_DST_REPLACE))
+		return false;
+	kept = table_sum_get(call->src_ctx);
+	if (!kept)
+		return false;
+	call->sum = *kept;
+	/* the destination's table now holds the same buffers */
+	ps_table_ref(ctx, &d.dst);
+	d.sum = *kept;
+	d.acct_all = kept->acct_pages;
+	table_sum_put(ctx, &d);
+	call->sum.shared = kept->buffers;
+	call->sum.acct_pages = 0;
+	locked = ps_ctx_user_locked(ctx);
+	if (call->diag.locked_pages >= 0 && locked > call->diag.locked_pages)
+		call->sum.acct_pages = locked - call->diag.locked_pages;
+	return true;
+}
+
+/*
+ * What a successful call did to the table, from the table after it; runs
+ * while the ring's lock is still held. direct: the program's kernel has
+ * bpf_rdonly_cast (inline loads).
+ */
+static __always_inline void done_sums(struct reg_call *call, void *ctx, bool direct)
+{
 	struct walk_ctx w = {};
 	__u32 first = 0, nr = 0;
 	bool hist = true;
 
-	if (!call)
-		return;
-	call->end_ns = bpf_ktime_get_ns();
-	call->tp_seen = true;
-	call->ctx = ctx;
-	if (ret < 0)
-		return;
 	if (track_imu_owner || emit_buffers)
 		w.ring = ring_id(ctx);
 	w.pid = bpf_get_current_pid_tgid() >> 32;
@@ -179,6 +130,8 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 	case PS_REG_BUFFERS_UPDATE:
 		first = call->first_slot;
 		nr = call->nr_slots;
+		/* the replaced buffers are not known here: the kept sum goes */
+		table_sum_drop(ctx);
 		break;
 	case PS_REG_CLONE_BUFFERS:
 		first = call->first_slot;
@@ -189,12 +142,16 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 			w.src_first = call->src_first;
 			if (!nr)	/* nr 0 clones the whole source table */
 				nr = w.src.nr;
+			if (clone_from_kept(call, ctx, &w, first, nr))
+				return;
 		}
+		table_sum_drop(ctx);
 		break;
 	case PS_UNREG_BUFFERS:
 		if (call->fd_ctx != ctx)
 			call->pre_valid = false;
 		call->sum = call->pre;
+		table_sum_drop(ctx);
 		return;
 	default:
 		return;
@@ -203,8 +160,17 @@ static __always_inline void handle_register_done(void *ctx, long ret)
 	 * One call site: the verifier walks walk_slot once instead of once per
 	 * opcode (three sites cost 1.3 s of verification per load under qemu).
 	 */
-	table_walk(&w, ctx, first, nr, call->opcode, hist);
+	table_walk_with(&w, ctx, first, nr, call->opcode, hist, direct);
 	call->sum = w.sum;
+	/*
+	 * A whole new table (a registration, or a clone into an empty ring):
+	 * keep its sum. Decided from the arguments, never from the walk's
+	 * counts (the verifier would have to track them exactly).
+	 */
+	if (call->opcode != PS_REG_BUFFERS_UPDATE && !first && w.dst.nr <= PS_MAX_REG_BUFFERS &&
+	    (call->opcode != PS_REG_CLONE_BUFFERS ||
+	     (!(call->diag.flags & PS_CLONE_DST_REPLACE) && nr == w.dst.nr)))
+		table_sum_put(ctx, &w);
 }
 
 static __always_inline void sum_add(struct ps_table_sum *dst, const struct ps_table_sum *s)
@@ -256,31 +222,16 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 	e->sum = call->sum;
 	e->inside = call->inside;
 	e->diag = call->diag;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
-static __always_inline void handle_register_exit(long ret)
+/* The call's numbers into the ring's statistics (and records); ends the call. */
+static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 tid, __u32 ring,
+					long ret, __u64 lat)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
 	struct ps_reg_key key = {};
 	struct ps_reg_stats *st;
-	__u32 ring = 0;
-	__u64 end, lat;
 
-	if (!call)
-		return;
-	end = call->tp_seen ? call->end_ns : bpf_ktime_get_ns();
-	lat = end - call->start_ns;
-	if (call->tp_seen) {
-		ring = ring_id(call->ctx);
-	} else if (call->fd_ctx) {
-		/* failed before the ring was reached: only a ring we know */
-		__u64 k = (__u64)call->fd_ctx;
-		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
-
-		ring = id ? *id : 0;
-	}
 	if (!ring)
 		goto out;
 	key.ring = ring;
@@ -310,17 +261,70 @@ static __always_inline void handle_register_exit(long ret)
 			__builtin_memset(&call->sum, 0, sizeof(call->sum));
 		sum_add(&st->sum, &call->sum);
 	}
-	inside_add(&st->inside, &call->inside);
+	/* zero without hooks inside io_uring (tracepoint backend): no atomics then */
+	if (call->inside.fn_ns || call->inside.pinned_pages || call->inside.pin_ns ||
+	    call->inside.charged_pages || call->inside.charge_ns ||
+	    call->inside.charge_failures || call->inside.bufs_tried || call->inside.bufs_failed)
+		inside_add(&st->inside, &call->inside);
 	if (call->inside.pin_ns)
 		hist_add(PS_HIST_PIN_LAT, call->opcode, call->inside.pin_ns);
 	if (call->inside.charge_ns)
 		hist_add(PS_HIST_CHARGE_LAT, call->opcode, call->inside.charge_ns);
 	hist_add(PS_HIST_REG_LAT, call->opcode, lat);
-	/* check's ranges need every call: an unregister drops a table's buffers */
-	if (emit_events && (emit_all_events || emit_buffers || ret < 0))
+	/*
+	 * trace wants every call, check too (its ranges: an unregister drops a
+	 * table's buffers); stat only the failures, for the doctor
+	 */
+	if (emit_events && (emit_all_events || emit_buffers || ret < 0)) {
+		if (ret < 0)
+			diagnose_failure(call, ctx);
 		emit_register(call, ring, key.src_ring, ret, lat);
+	}
 out:
 	bpf_map_delete_elem(&reg_calls, &tid);
+}
+
+/*
+ * The io_uring_register tracepoint fires for every call that reached a
+ * ring, failed or not, just before the system call returns: the call ends
+ * here, and no program needs to run at the system call's exit (its
+ * tracepoint costs every call a second trip through the tracing path).
+ */
+static __always_inline void handle_register_done(void *ctx, long ret, bool direct)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	__u64 end = bpf_ktime_get_ns();
+
+	if (!call)
+		return;
+	call->tp_seen = true;
+	call->ctx = ctx;
+	if (ret >= 0)
+		done_sums(call, ctx, direct);
+	finish_call(call, ctx, tid, ring_id(ctx), ret, end - call->start_ns);
+}
+
+/*
+ * At the system call's exit (fentry/kprobe flavours, which cost little):
+ * a call the tracepoint did not end never reached a ring, unless the fd
+ * named one we know.
+ */
+static __always_inline void handle_register_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	__u32 ring = 0;
+
+	if (!call)
+		return;
+	if (call->fd_ctx) {
+		__u64 k = (__u64)call->fd_ctx;
+		__u32 *id = bpf_map_lookup_elem(&ring_ids, &k);
+
+		ring = id ? *id : 0;
+	}
+	finish_call(call, call->fd_ctx, tid, ring, ret, bpf_ktime_get_ns() - call->start_ns);
 }
 
 #endif /* PS_REGISTER_BPF_H */

@@ -161,7 +161,7 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 	e->opcode = r->setup_flags;
 	__builtin_memcpy(e->comm, r->comm, sizeof(e->comm));
 	e->ring_info = *r;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
 #endif /* PS_RINGS_BPF_H */

@@ -2,11 +2,36 @@
 /*
  * Summing a ring's registered-buffer table: slots, buffers, bytes, pages,
  * huge-page coalescing, accounted pages and buffers shared with a clone source.
+ *
+ * What the walk costs lands on the application's io_uring_register(2), so:
+ * fields load inline where the kernel has bpf_rdonly_cast (walk_slot_direct),
+ * the buffer-size histogram is updated once per run of equal log2 sizes, and
+ * each table's sum is kept (table_sums) so that an unregister and a clone of
+ * a whole table need no walk at all.
  */
 #ifndef PS_TABLE_BPF_H
 #define PS_TABLE_BPF_H
 
 #include "maps.bpf.h"
+
+/*
+ * A ring's table as last summed, by io_ring_ctx address. Valid while the
+ * table is the one summed: same array and slot count (a registration
+ * allocates a new array; an update, which keeps both, drops the entry).
+ */
+struct table_sum {
+	__u64 base;
+	__u32 nr;
+	__u32 pad;
+	struct ps_table_sum sum;	/* as an unregister reports it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct table_sum);
+} table_sums SEC(".maps");
 
 struct walk_ctx {
 	struct ps_table_ref dst;
@@ -19,6 +44,9 @@ struct walk_ctx {
 	bool hist;
 	bool emit;		/* buffer records for check */
 	bool look;		/* a look at the whole table, not a call's slots */
+	__u32 run_slot;		/* buffer-size histogram: the current run's bucket */
+	__u64 run_len;		/* … and how many buffers it holds so far */
+	__u64 acct_all;		/* acct_pages of every buffer, shared or not */
 	struct ps_table_sum sum;
 };
 
@@ -41,29 +69,50 @@ static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64
 	e->len = len;
 	e->opcode = opcode;
 	e->shared = shared;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
-static long walk_slot(__u32 i, struct walk_ctx *w)
+/*
+ * Never branches on run_len: a count the verifier must track exactly would
+ * keep bpf_loop's callback from converging (each iteration a new state).
+ */
+static __always_inline void hist_flush(struct walk_ctx *w)
 {
+	struct ps_hist_key key = { .kind = PS_HIST_BUF_SIZE, .op = w->hist_op };
+	__u32 slot = w->run_slot;
+	struct ps_hist *h;
+
+	if (slot >= PS_HIST_SLOTS)
+		return;		/* no run yet */
+	h = lookup_or_init(&hists, &key, &zero_hist);
+	barrier_var(slot);
+	if (h && slot < PS_HIST_SLOTS)
+		__sync_fetch_and_add(&h->slots[slot], w->run_len);
+	w->run_len = 0;
+}
+
+static __always_inline void walk_one(struct walk_ctx *w, __u32 i, bool direct)
+{
+	struct ps_imu_facts f = {};
 	struct io_mapped_ubuf *imu;
-	__u64 ubuf, len;
 	bool shared;
 
-	if (w->first + i >= w->dst.nr)
-		return 1;
 	w->sum.slots++;
-	imu = ps_table_imu(&w->dst, w->first + i);
+	imu = direct ? ps_table_imu_direct(&w->dst, w->first + i) :
+		       ps_table_imu(&w->dst, w->first + i);
 	if (!imu)
-		return 0;
-	ubuf = BPF_CORE_READ(imu, ubuf);
-	len = ps_imu_len(imu);
+		return;
+	if (direct)
+		ps_imu_facts_direct(imu, &f);
+	else
+		ps_imu_facts_read(imu, &f);
 	w->sum.buffers++;
-	w->sum.bytes += len;
-	w->sum.pages += span_pages(ubuf, len);
-	w->sum.bvecs += BPF_CORE_READ(imu, nr_bvecs);
-	if (ps_imu_folio_shift(imu) > PS_PAGE_SHIFT)
+	w->sum.bytes += f.len;
+	w->sum.pages += span_pages(f.ubuf, f.len);
+	w->sum.bvecs += f.nr_bvecs;
+	if (f.folio_shift > PS_PAGE_SHIFT)
 		w->sum.huge_buffers++;
+	w->acct_all += f.acct_pages;
 	/*
 	 * A clone shares the source's io_mapped_ubuf instead of pinning anew;
 	 * the pages it accounts were charged once, by the source's registration.
@@ -73,15 +122,23 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 	if (w->look)
 		shared = ps_imu_refs(imu) > 1;
 	else
-		shared = w->src.base && ps_table_imu(&w->src, w->src_first + i) == imu;
+		shared = w->src.base &&
+			 (direct ? ps_table_imu_direct(&w->src, w->src_first + i) :
+				   ps_table_imu(&w->src, w->src_first + i)) == imu;
 	if (shared)
 		w->sum.shared++;
 	if (!shared || w->look)
-		w->sum.acct_pages += ps_imu_acct_pages(imu);
-	if (w->hist)
-		hist_add(PS_HIST_BUF_SIZE, w->hist_op, len);
+		w->sum.acct_pages += f.acct_pages;
+	if (w->hist) {
+		__u32 slot = ps_log2_slot(f.len);
+
+		if (slot != w->run_slot)
+			hist_flush(w);
+		w->run_slot = slot;
+		w->run_len++;
+	}
 	if (w->emit)
-		emit_buffer(w->ring, w->pid, w->first + i, ubuf, len, w->hist_op, shared);
+		emit_buffer(w->ring, w->pid, w->first + i, f.ubuf, f.len, w->hist_op, shared);
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };
@@ -91,21 +148,83 @@ static long walk_slot(__u32 i, struct walk_ctx *w)
 		bpf_map_update_elem(&imu_owners, &key, &own, BPF_ANY);
 		bpf_map_update_elem(&imu_slots, &ik, &own.slot, BPF_ANY);
 	}
+}
+
+static long walk_slot(__u32 i, struct walk_ctx *w)
+{
+	if (w->first + i >= w->dst.nr)
+		return 1;
+	walk_one(w, i, false);
 	return 0;
 }
 
-static __always_inline void table_walk(struct walk_ctx *w, void *ctx, __u32 first,
-				       __u32 nr, __u32 hist_op, bool hist)
+static long walk_slot_direct(__u32 i, struct walk_ctx *w)
+{
+	if (w->first + i >= w->dst.nr)
+		return 1;
+	walk_one(w, i, true);
+	return 0;
+}
+
+/* Walks nr slots from first (0: to the end); direct: inline loads. */
+static __always_inline void table_walk_with(struct walk_ctx *w, void *ctx, __u32 first,
+					    __u32 nr, __u32 hist_op, bool hist, bool direct)
 {
 	ps_table_ref(ctx, &w->dst);
 	w->first = first;
 	w->hist_op = hist_op;
 	w->hist = hist;
+	w->run_slot = PS_HIST_SLOTS;
 	if (!nr)
 		nr = w->dst.nr > first ? w->dst.nr - first : 0;
 	if (nr > PS_MAX_REG_BUFFERS)
 		nr = PS_MAX_REG_BUFFERS;
-	bpf_loop(nr, walk_slot, w, 0);
+	bpf_loop(nr, direct ? (void *)walk_slot_direct : (void *)walk_slot, w, 0);
+	hist_flush(w);
+}
+
+/* The same with probe reads: every program type, every kernel. */
+static __always_inline void table_walk(struct walk_ctx *w, void *ctx, __u32 first,
+				       __u32 nr, __u32 hist_op, bool hist)
+{
+	table_walk_with(w, ctx, first, nr, hist_op, hist, false);
+}
+
+/* ---- kept sums ------------------------------------------------------------ */
+
+/* The sum kept for ctx's current table, or NULL. */
+static __always_inline struct ps_table_sum *table_sum_get(void *ctx)
+{
+	struct ps_table_ref t = {};
+	__u64 key = (__u64)ctx;
+	struct table_sum *ts = bpf_map_lookup_elem(&table_sums, &key);
+
+	if (!ts)
+		return NULL;
+	ps_table_ref(ctx, &t);
+	if (ts->base != (__u64)t.base || ts->nr != t.nr) {
+		bpf_map_delete_elem(&table_sums, &key);
+		return NULL;
+	}
+	return &ts->sum;
+}
+
+/* After a walk of ctx's whole table (no source): keep its sum. */
+static __always_inline void table_sum_put(void *ctx, const struct walk_ctx *w)
+{
+	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .sum = w->sum };
+	__u64 key = (__u64)ctx;
+
+	ts.sum.acct_pages = w->acct_all;
+	ts.sum.shared = 0;
+	bpf_map_update_elem(&table_sums, &key, &ts, BPF_ANY);
+}
+
+static __always_inline void table_sum_drop(void *ctx)
+{
+	__u64 key = (__u64)ctx;
+
+	bpf_map_delete_elem(&table_sums, &key);
 }
 
 #endif /* PS_TABLE_BPF_H */

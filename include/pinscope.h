@@ -92,8 +92,33 @@ struct ps_ring {
 
 
 /*
- * Why a registration may fail, read at its entry: the numbers behind
- * ENOMEM (memlock), EFAULT (size, file-backed memory), EINVAL and EBUSY.
+ * The first buffer of a failed registration that the kernel refuses, by
+ * reason (the kernel stops at the first buffer it cannot take; which reason
+ * it refuses with depends on the kernel, so user space picks by errno).
+ */
+enum ps_buf_fault {
+	PS_BF_NULL_LEN = 0,	/* NULL address with a length (EFAULT) */
+	PS_BF_OVER_1G,		/* longer than 1 GiB (EFAULT) */
+	PS_BF_OVERFLOW,		/* address + length wraps (EOVERFLOW) */
+	PS_BF_UNMAPPED,		/* some byte of it is not mapped (EFAULT) */
+	PS_BF_READONLY,		/* a mapping without write permission (EFAULT) */
+	PS_BF_IO_PFN,		/* VM_IO / VM_PFNMAP memory, no struct pages (EFAULT) */
+	PS_BF_FILE_SHARED,	/* a shared mapping of a regular file (EFAULT, 6.1: EOPNOTSUPP) */
+	PS_BF_FILE_PRIVATE,	/* a private file mapping (6.1: EOPNOTSUPP; later fine) */
+	PS_BF_NR,
+};
+
+struct ps_buf_fault_at {
+	__s32 index;		/* -1: no buffer of this kind */
+	__u32 pad;
+	__u64 addr;
+	__u64 len;
+};
+
+/*
+ * Why a registration failed: the state before the call (memlock, tables,
+ * clone arguments) is read at entry; the buffers themselves only when the
+ * call failed, at its exit (the caller's iovecs are still there).
  */
 struct ps_diag {
 	__u64 memlock_limit;	/* RLIMIT_MEMLOCK soft limit in bytes (~0: unlimited) */
@@ -102,11 +127,17 @@ struct ps_diag {
 	__u64 unaligned_extra;	/* pages added by buffers not page aligned */
 	__u64 max_len;		/* the largest buffer */
 	__s32 max_len_index;
-	__s32 file_index;	/* first buffer backed by a file, -1: none */
-	__u32 nr_iovecs;	/* buffers read from the call's arguments */
+	__u32 nr_iovecs;	/* buffers the call asked for, even past the limit */
+	__u32 iovecs_scanned;	/* of those, read for the numbers above (< nr_iovecs: partial) */
 	__u32 table_nr;		/* slots the ring's table had before the call */
 	__u32 src_table_nr;	/* clone: slots of the source table */
 	__u32 flags;		/* clone flags */
+	__u32 src_fd, src_off, dst_off, nr;	/* clone arguments */
+	__u8 clone_pad_set;	/* clone: the reserved words are not zero */
+	__u8 clone_has_range;	/* this kernel reads src_off/dst_off/nr (else: padding) */
+	__u8 clone_known;	/* this kernel has IORING_REGISTER_CLONE_BUFFERS */
+	__u8 pad[5];
+	struct ps_buf_fault_at fault[PS_BF_NR];
 };
 
 struct ps_reg_key {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pinscope benchmarks (issue #5): tracing overhead against a floor and a
 # bpftrace peer, BPF cost per event, registration vs clone, what fixed
-# buffers buy, and the tool's own start-up time and memory.
+# buffers buy, the tool's own start-up time and memory, and (issue #11) what
+# tracing costs each registration call.
 #
 # Usage: tools/bench.sh full|smoke OUTPUT_DIR   (root; `make bench`, `make bench-smoke`)
 #   full   the real run, a few minutes; results in OUTPUT_DIR/bench/results-DATE/
@@ -28,7 +29,7 @@ out=$(cd "$2" && pwd)
 repo=$(cd "$(dirname "$0")/.." && pwd)
 bin=$out/bench
 ps=$out/pinscope
-for b in "$ps" "$bin/iops" "$bin/floor" "$bin/reg" "$bin/startup" "$bin/report"; do
+for b in "$ps" "$bin/iops" "$bin/floor" "$bin/reg" "$bin/regcall" "$bin/startup" "$bin/report"; do
     [ -x "$b" ] || { echo "bench: $b is not built (make bench-build)" >&2; exit 2; }
 done
 
@@ -41,9 +42,11 @@ taskset -cp $TRACER_CPU $$ > /dev/null || { echo "bench: cannot pin to CPU $TRAC
 if [ "$mode" = full ]; then
     rounds=16 seg_secs=1 pair_rounds=30 enter_rounds=16 secs=1.5 stats_rounds=3 reg_reps=3 direct_rounds=5 startup_runs=10
     file_mib=256 clone_counts=1,16,64,256,900,1024,4096,16384
+    rc_rounds=8 rc_seg_secs=1.5 rc_counts=16,900,4096 rc_huge=4 rc_conds="regonly stat trace check hist"
 else
     rounds=1 seg_secs=0.2 pair_rounds=1 enter_rounds=1 secs=0.3 stats_rounds=1 reg_reps=1 direct_rounds=1 startup_runs=1
     file_mib=16 clone_counts=1,16
+    rc_rounds=1 rc_seg_secs=0.2 rc_counts=16 rc_huge=0 rc_conds="stat"
 fi
 
 stamp=$(date +%Y%m%d-%H%M%S)
@@ -110,17 +113,19 @@ EOF
 }
 
 # tracer_cmd COND LOG: sets cmd (empty: no tracer) and cue (the stderr line
-# that says "attached").
+# that says "attached"). pinscope conditions get tracer_extra (e.g. -p PID).
+tracer_extra=()
 tracer_cmd() {
     cue=Tracing
     case $1 in
         none)        cmd=() ;;
         floor)       cmd=("$bin/floor") ;;
         floor+stats) cmd=("$bin/floor" -s) ;;
-        regonly)     cmd=("$ps" stat --registration-only -j -o "$2.json") ;;
-        stat)        cmd=("$ps" stat -j -o "$2.json") ;;
-        trace)       cmd=("$ps" trace -j -o "$2.json") ;;
-        hist)        cmd=("$ps" hist -j -o "$2.json") ;;
+        regonly)     cmd=("$ps" stat --registration-only -j -o "$2.json" "${tracer_extra[@]}") ;;
+        stat)        cmd=("$ps" stat -j -o "$2.json" "${tracer_extra[@]}") ;;
+        trace)       cmd=("$ps" trace -j -o "$2.json" "${tracer_extra[@]}") ;;
+        hist)        cmd=("$ps" hist -j -o "$2.json" "${tracer_extra[@]}") ;;
+        check)       cmd=("$ps" check -j -o "$2.json" "${tracer_extra[@]}") ;;
         stat+stats)  cmd=("$ps" stat --bpf-stats -j -o "$2.json") ;;
         hist+stats)  cmd=("$ps" hist --bpf-stats -j -o "$2.json") ;;
         exporter)    cmd=("$ps" exporter --listen 127.0.0.1:0)
@@ -452,6 +457,77 @@ section_direct() {
     echo "bench: O_DIRECT done" >&2
 }
 
+# ---- 7. what tracing costs the registration calls themselves ----------------
+
+# One regcall process (tools/bench/regcall.c) for the whole section: each
+# tracer, attached to it with -p, gets a segment between two untraced ones,
+# in rotated order every round. A segment ends when the load says it has
+# finished its last call (the ack file), so no call runs while a tracer
+# attaches or detaches and the tracer's counts can be checked exactly.
+rc_segment() {
+    local i
+    echo "begin $1" >&3
+    sleep "$rc_seg_secs"
+    echo end >&3
+    for ((i = 0; i < 3000; i++)); do    # 60 s: a 4,096-buffer iteration under a slow tracer
+        grep -qx "ended $1" "$tmp/rc.ack" 2>/dev/null && return 0
+        kill -0 "$load_pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    fail "regcall did not end segment $1"
+    return 1
+}
+
+section_regcost() {
+    local conds=($rc_conds) n r i cond log res trc huge_args=() free
+    n=${#conds[@]}
+    if [ "$rc_huge" -gt 0 ]; then
+        hp_reserve 2048 "$rc_huge"; free=$hp_free
+        if [ "$free" -ge "$rc_huge" ]; then
+            huge_args=(-H "$rc_huge")
+        else
+            printf '{"section":"regcost_skip","what":"2m","why":"only %d of %d 2 MiB pages could be reserved"}\n' \
+                "$free" "$rc_huge" >> "$raw"
+        fi
+    fi
+    rm -f "$tmp/ctl" "$tmp/rc.ack" && mkfifo "$tmp/ctl" || { fail "mkfifo $tmp/ctl"; return 1; }
+    "$bin/regcall" -c $LOAD_CPU $rt_flag -f "$tmp/data" -n "$rc_counts" "${huge_args[@]}" \
+        -C "$tmp/ctl" -A "$tmp/rc.ack" -s 1800 > "$logs/regcost.load.json" 2> "$logs/regcost.load.err" &
+    load_pid=$!
+    exec 3<> "$tmp/ctl"
+    tracer_extra=(-p "$load_pid")
+    rc_segment warm
+    for ((r = 1; r <= rc_rounds; r++)); do
+        for ((i = 0; i < n; i++)); do
+            cond=${conds[$(((i + r - 1) % n))]}
+            log=$logs/regcost-$cond-$r
+            rc_segment "none.$r" || break 2
+            start_tracer "$cond" "$log" || continue
+            rc_segment "$cond.$r" || { stop_tracer; break 2; }
+            stop_tracer; trc=$?
+            # check's verdict: the load registers one memory in two rings (exit 1)
+            [ "$cond" = check ] && [ $trc -eq 1 ] && trc=0
+            [ $trc -ne 0 ] && fail "$cond exited $trc (see $log.err)"
+            printf '{"section":"regcost","cond":"%s","round":%d,"tracer_exit":%d,"tracer_json":"%s"}\n' \
+                "$cond" "$r" $trc "$log.json" >> "$raw"
+        done
+        echo "bench: regcost round $r/$rc_rounds done" >&2
+    done
+    tracer_extra=()
+    rc_segment "none.$rc_rounds"
+    echo quit >&3
+    exec 3>&-
+    wait "$load_pid"; res=$?
+    load_pid=""
+    hp_restore
+    if [ $res -ne 0 ] || [ ! -s "$logs/regcost.load.json" ]; then
+        fail "regcost load: exit $res: $(tail -n 1 "$logs/regcost.load.err")"
+        return 1
+    fi
+    printf '{"section":"regcost_load","load":%s}\n' "$(cat "$logs/regcost.load.json")" >> "$raw"
+    echo "bench: registration cost done" >&2
+}
+
 # ---- 5. the tool itself ------------------------------------------------------
 
 section_startup() {
@@ -553,6 +629,8 @@ stage_load register
 section_register
 stage_load direct
 section_direct
+stage_load regcost
+section_regcost
 stage_load startup
 section_startup
 stage_load churn

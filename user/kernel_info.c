@@ -125,25 +125,43 @@ bool kbtf_has_func(const struct kernel_info *ki, const char *name)
 	return kbtf_has_type(ki, name, BTF_KIND_FUNC);
 }
 
+/*
+ * Members of anonymous structs and unions count as the struct's own, as in
+ * C: 6.13+ keeps io_ring_ctx's buf_table inside such a group.
+ */
+static bool btf_type_has_member(const struct btf *btf, const struct btf_type *t,
+				const char *member, int depth)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(btf, m[i].name_off);
+		const struct btf_type *mt;
+
+		if (name && !strcmp(name, member))
+			return true;
+		if ((name && *name) || depth > 8)
+			continue;
+		mt = btf__type_by_id(btf, m[i].type);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt)))
+			mt = btf__type_by_id(btf, mt->type);
+		if (mt && btf_is_composite(mt) && btf_type_has_member(btf, mt, member, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 bool kbtf_has_member(const struct kernel_info *ki, const char *strct, const char *member)
 {
-	const struct btf_type *t;
-	const struct btf_member *m;
-	int id;
-
 	const struct btf *btf = kbtf_vmlinux(ki);
+	int id;
 
 	if (!btf)
 		return false;
 	id = btf__find_by_name_kind(btf, strct, BTF_KIND_STRUCT);
 	if (id <= 0)
 		return false;
-	t = btf__type_by_id(btf, id);
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++)
-		if (!strcmp(btf__name_by_offset(btf, m[i].name_off), member))
-			return true;
-	return false;
+	return btf_type_has_member(btf, btf__type_by_id(btf, id), member, 0);
 }
 
 int kbtf_tp_nargs(const struct kernel_info *ki, const char *tp)

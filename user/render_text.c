@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The stat report as fixed-width text (under 80 columns). */
 #include <stdio.h>
+#include <string.h>
 #include "fmt.h"
 #include "doctor.h"
 #include "names.h"
@@ -131,6 +132,28 @@ static void print_io(FILE *out, const struct ring_report *ring, int top)
 		(unsigned long long)ring->pinned.ios, (unsigned long long)ring->pinned.pages);
 }
 
+/* text at words onto lines of at most width columns, each after indent */
+static void print_wrapped(FILE *out, const char *text, const char *indent, size_t width)
+{
+	size_t room = width - strlen(indent);
+
+	while (*text) {
+		size_t len = strlen(text), cut = len;
+
+		if (len > room) {
+			for (cut = room; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (!cut)	/* one word longer than a line */
+				for (cut = room; text[cut] && text[cut] != ' '; cut++)
+					;
+		}
+		fprintf(out, "%s%.*s\n", indent, (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void render_failures_text(FILE *out, const struct report *r)
 {
 	char why[512], en[32];
@@ -140,9 +163,9 @@ void render_failures_text(FILE *out, const struct report *r)
 	for (size_t i = 0; i < r->nr_failures; i++) {
 		const struct reg_failure *f = &r->failures[i];
 
-		fprintf(out, "  ring %u (pid %u) %s %s:\n    %s\n", f->ring, f->pid,
-			reg_opcode_name(f->opcode) ?: "?", errno_name(f->err, en, sizeof(en)),
-			doctor_explain(f, why, sizeof(why)));
+		fprintf(out, "  ring %u (pid %u) %s %s:\n", f->ring, f->pid,
+			reg_opcode_name(f->opcode) ?: "?", errno_name(f->err, en, sizeof(en)));
+		print_wrapped(out, doctor_explain(f, why, sizeof(why)), "    ", 79);
 	}
 }
 

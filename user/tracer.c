@@ -39,6 +39,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_ring_create",  "ring_create" },
 	{ "ps_reg_enter",    "register" },
 	{ "ps_reg_done",     "register" },
+	{ "ps_reg_done_read", "register" },
 	{ "ps_reg_exit",     "register" },
 	{ "ps_complete",     "fixed_io" },
 	{ "ps_complete_old", "fixed_io" },
@@ -77,6 +78,10 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 
 	bool cast = kbtf_has_func(ki, "bpf_rdonly_cast");
 
+	/* the io_uring_register tracepoint ends every call that reached a ring */
+	bpf_program__set_autoload(s->progs.ps_reg_exit, false);
+	bpf_program__set_autoload(s->progs.ps_reg_done, cast);
+	bpf_program__set_autoload(s->progs.ps_reg_done_read, !cast);
 	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto && cast);
 	bpf_program__set_autoload(s->progs.ps_complete_read, cqe_proto && !cast);
 	bpf_program__set_autoload(s->progs.ps_complete_old, !cqe_proto);
@@ -400,9 +405,21 @@ bool tracer_has_events(const struct tracer *t)
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
+	int n;
+
 	if (!t->rb)
 		return 0;
-	return ring_buffer__poll(t->rb, timeout_ms);
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	/*
+	 * Records wake the reader only once the buffer is a quarter full
+	 * (ps_rb_wakeup): whatever came in meanwhile is read here.
+	 */
+	if (n >= 0) {
+		int more = ring_buffer__consume(t->rb);
+
+		n = more < 0 ? more : n + more;
+	}
+	return n;
 }
 
 const char *tracer_backend(const struct tracer *t)

@@ -17,6 +17,7 @@ enum case_result case_odirect_syscall_mix(struct wctx *c);
 enum case_result case_unregister_reregister(struct wctx *c);
 enum case_result case_buffers2_update(struct wctx *c);
 enum case_result case_sparse(struct wctx *c);
+enum case_result case_reg_latency(struct wctx *c);
 
 /* cases_clone.c: IORING_REGISTER_CLONE_BUFFERS */
 enum case_result case_clone_whole(struct wctx *c);
@@ -39,6 +40,11 @@ enum case_result case_err_too_big(struct wctx *c);
 enum case_result case_err_too_many(struct wctx *c);
 enum case_result case_err_register_busy(struct wctx *c);
 enum case_result case_err_memlock(struct wctx *c);
+
+/* cases_doctor.c: refusals the doctor must explain exactly */
+enum case_result case_err_unmapped_second(struct wctx *c);
+enum case_result case_err_clone_args(struct wctx *c);
+enum case_result case_err_huge_count(struct wctx *c);
 
 /* cases_net.c: registered buffers outside files */
 enum case_result case_send_zc_fixed(struct wctx *c);

@@ -210,3 +210,37 @@ enum case_result case_sparse(struct wctx *c)
 		res = same(c, "sparse slots", buf, copy, 112 * KiB);
 	return res;
 }
+
+/*
+ * reg_latency: 900 x 4 KiB buffers registered and unregistered 9 times,
+ * each registration timed from user space ("register_ns" in the oracle),
+ * for the test that compares pinscope's kernel-side latency with it.
+ */
+#define LAT_BUFFERS	900
+#define LAT_REPS	9
+
+enum case_result case_reg_latency(struct wctx *c)
+{
+	struct iovec iov[LAT_BUFFERS];
+	json_object *times = json_object_new_array();
+	struct ws_ring *r = ring_new(c, 4, 0);
+	char *buf = buf_map(c, LAT_BUFFERS * 4096UL);
+	int ret;
+
+	oracle_set_extra(c->o, "register_ns", times);
+	if (!r || !buf)
+		return CASE_FAILED;
+	for (int i = 0; i < LAT_BUFFERS; i++)
+		iov[i] = (struct iovec){ buf + i * 4096UL, 4096 };
+	for (int rep = 0; rep < LAT_REPS; rep++) {
+		/* the system call alone: the oracle's model of the table is work after it */
+		ret = reg_buffers(r->rec, iov, LAT_BUFFERS);
+		if (ret)
+			return case_fail(c, "REGISTER_BUFFERS of %d: %s", LAT_BUFFERS,
+					 strerror(-ret));
+		json_object_array_add(times, json_object_new_int64(reg_last_call_ns));
+		if ((ret = reg_unregister(r->rec)))
+			return case_fail(c, "UNREGISTER_BUFFERS: %s", strerror(-ret));
+	}
+	return CASE_OK;
+}

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buffers.h"
 #include "ktraits.h"
@@ -179,6 +180,8 @@ static long vmpin_pages(void)
 	return kib < 0 ? -1 : kib / 4;
 }
 
+unsigned long long reg_last_call_ns;
+
 static int do_register(struct oracle_ring *r, const char *opcode_name,
 		       unsigned int opcode, const void *arg,
 		       unsigned int nr_args, const struct iovec *iov,
@@ -191,7 +194,12 @@ static int do_register(struct oracle_ring *r, const char *opcode_name,
 	unsigned int huge_slots = 0;
 	int ret;
 
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = uc_register(r->fd, opcode, arg, nr_args);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	reg_last_call_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
 	if (ret < 0) {
 		oracle_reg_call(r, REG_REGISTER, opcode_name, -ret, NULL);
 		return ret;

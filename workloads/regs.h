@@ -16,6 +16,9 @@
 
 #include "oracle.h"
 
+/* Wall time of the last REGISTER_BUFFERS(2) system call alone, in ns. */
+extern unsigned long long reg_last_call_ns;
+
 int reg_buffers(struct oracle_ring *r, const struct iovec *iov,
 		unsigned int nr);
 /* REGISTER_BUFFERS2; tags may be NULL. */

@@ -5,7 +5,8 @@
  *   pinned_twice      the oracle's entries, by ring id, and no others
  *   clone_violations  none (a workload clone only ever shares)
  *   failed_registrations  per (ring, errno) as many as the oracle's
- *                     errors; err_memlock's "memlock" requests in order
+ *                     errors; err_memlock's "memlock" requests in order;
+ *                     the doctor cases' "doctor" entries in order
  *   notes             O_DIRECT outside io_uring: the oracle's IOs, and its
  *                     pages as the total they are
  * The report names rings by id only in these tables; the ids become
@@ -263,6 +264,59 @@ static void cmp_memlock(struct cm *c, json_object *memlock, json_object *fails)
 	}
 }
 
+/* Number keys of a doctor entry: report must equal oracle where the oracle has them. */
+static const char *const doctor_nums[] = {
+	"requested_pages", "unaligned_extra_pages", "buffers_scanned",
+};
+
+/*
+ * The doctor cases: each refused call of the pid, in order: errno, the
+ * buffer named as failing (or none), numbers, and words of the explanation.
+ */
+static void cmp_doctor(struct cm *c, json_object *doctor, json_object *fails)
+{
+	size_t next = 0;
+
+	for (size_t i = 0; i < alen(doctor); i++) {
+		json_object *q = json_object_array_get_idx(doctor, i), *f = NULL;
+		const char *want_errno = json_object_get_string(jpath(q, "errno"));
+		const char *got, *why_has = json_object_get_string(jpath(q, "why_has"));
+		json_object *want_buf = jpath(q, "failing_buffer");
+		json_object *got_buf;
+
+		while (next < alen(fails) && !f) {
+			json_object *cand = json_object_array_get_idx(fails, next++);
+
+			if (num_or(cand, "pid", -1) == c->pid)
+				f = cand;
+		}
+		if (!f) {
+			mismatch(c, "doctor %zu (%s): no failed_registrations entry left", i,
+				 want_errno);
+			continue;
+		}
+		got = json_object_get_string(jpath(f, "errno"));
+		if (!got || !want_errno || strcmp(got, want_errno))
+			mismatch(c, "doctor %zu: errno: report %s, oracle %s", i, got ? got : "null",
+				 want_errno ? want_errno : "null");
+		got_buf = jpath(f, "failing_buffer");
+		if (!want_buf != !got_buf ||
+		    (want_buf && num_or(f, "failing_buffer", -1) != num_or(q, "failing_buffer", -2)))
+			mismatch(c, "doctor %zu: failing_buffer: report %s, oracle %s", i,
+				 jstr(got_buf), jstr(want_buf));
+		for (size_t k = 0; k < sizeof(doctor_nums) / sizeof(doctor_nums[0]); k++)
+			if (jpath(q, doctor_nums[k]) &&
+			    num_or(f, doctor_nums[k], -1) != num_or(q, doctor_nums[k], -2))
+				mismatch(c, "doctor %zu: %s: report %lld, oracle %lld", i,
+					 doctor_nums[k], num_or(f, doctor_nums[k], -1),
+					 num_or(q, doctor_nums[k], -2));
+		got = json_object_get_string(jpath(f, "why"));
+		if (why_has && (!got || !strstr(got, why_has)))
+			mismatch(c, "doctor %zu: why: report \"%s\", oracle wants \"%s\"", i,
+				 got ? got : "null", why_has);
+	}
+}
+
 int check_expected_exit(json_object *oracle)
 {
 	json_object *rings = jpath(oracle, "rings");
@@ -332,6 +386,8 @@ int compare_check_report(json_object *oracle, json_object *report, struct cmp_re
 		cmp_failure_counts(&c, jpath(oracle, "rings"), arr);
 		if (jpath(oracle, "memlock"))
 			cmp_memlock(&c, jpath(oracle, "memlock"), arr);
+		if (jpath(oracle, "doctor"))
+			cmp_doctor(&c, jpath(oracle, "doctor"), arr);
 	}
 	return c.mismatches;
 }

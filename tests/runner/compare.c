@@ -39,10 +39,11 @@ static const char *const source_numbers[] = { "calls", "buffers", NULL };
 static const char *const table_numbers[] = {
 	"slots", "buffers", "bytes", "pages", "huge_buffers", "acct_pages", "shared", NULL,
 };
-/* pinned_twice and memlock are the check matcher's (check_match.c). */
+/* pinned_twice, memlock and doctor are the check matcher's (check_match.c);
+ * register_ns the latency test's (latency_tests.c). */
 static const char *const oracle_top_keys[] = {
 	"case", "status", "reason", "pid", "comm", "rings", "direct_io",
-	"pinned_twice", "memlock", "churn", NULL,
+	"pinned_twice", "memlock", "churn", "doctor", "register_ns", NULL,
 };
 
 static bool in_list(const char *key, const char *const *list)

@@ -355,6 +355,7 @@ int main(int argc, char **argv)
 		run_fio_tests();
 		run_check_tests();
 		run_live_tests();
+		run_latency_tests();
 	}
 
 	if (rm_rf(env.tmpdir))

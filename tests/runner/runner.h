@@ -14,6 +14,7 @@
  *   check_tests.c  check --registration-only, and the verdict over fio
  *   selftest_check.c  the check matcher against crafted pairs
  *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
+ *   latency_tests.c  pinscope's registration latency against the untraced truth
  */
 #ifndef PINSCOPE_TEST_RUNNER_H
 #define PINSCOPE_TEST_RUNNER_H
@@ -266,6 +267,7 @@ void run_signal_tests(void);	/* cli_tests.c */
 void run_workload_tests(void);	/* workload_runs.c */
 void run_fio_tests(void);	/* cases.c */
 void run_check_tests(void);	/* check_tests.c */
+void run_latency_tests(void);	/* latency_tests.c */
 void run_check_selftests(void);	/* selftest_check.c */
 void run_live_tests(void);	/* live_tests.c */
 

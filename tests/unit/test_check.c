@@ -99,7 +99,10 @@ void test_doctor(void)
 	char buf[512];
 
 	f.diag = (struct ps_diag){ .memlock_limit = 65536, .locked_pages = 2, .req_pages = 18,
-				   .unaligned_extra = 2, .nr_iovecs = 2, .file_index = -1 };
+				   .unaligned_extra = 2, .nr_iovecs = 2,
+				   .iovecs_scanned = 2 };
+	for (int k = 0; k < PS_BF_NR; k++)
+		f.diag.fault[k].index = -1;
 	doctor_explain(&f, buf, sizeof(buf));
 	ASSERT_TRUE(strstr(buf, "RLIMIT_MEMLOCK is 64 KiB (16 pages)"), "limit in KiB and pages");
 	ASSERT_TRUE(strstr(buf, "2 of them only because buffers are not page aligned"), "unaligned");
@@ -115,9 +118,36 @@ void test_doctor(void)
 	ASSERT_STREQ(buf, "16385 buffers, over the 16384 a ring can register", "too many");
 
 	f.err = EFAULT;
-	f.diag.file_index = 3;
+	f.diag.fault[PS_BF_FILE_PRIVATE] = (struct ps_buf_fault_at){ 0, 0, 0x1000, 16 };
+	f.diag.fault[PS_BF_UNMAPPED] = (struct ps_buf_fault_at){ 1, 0, 0x1, 1 };
 	doctor_explain(&f, buf, sizeof(buf));
-	ASSERT_TRUE(strstr(buf, "buffer #3 is file-backed"), "file-backed buffer named");
+	ASSERT_TRUE(strstr(buf, "buffer #1 (1 bytes at 0x1) is not (entirely) mapped"),
+		    "EFAULT: the unmapped buffer, not the private file mapping before it");
+	f.err = EOPNOTSUPP;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "buffer #0 (16 bytes at 0x1000) is a private mapping"),
+		    "EOPNOTSUPP (6.1): the file-backed buffer");
+
+	f.err = EINVAL;
+	f.opcode = PS_REG_CLONE_BUFFERS;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "has no IORING_REGISTER_CLONE_BUFFERS"), "a kernel without clone");
+	f.diag.clone_known = 1;
+	f.diag.clone_has_range = 1;
+	f.diag.src_table_nr = 4;
+	f.diag.nr = 8;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "nr 8 is larger than the source table (4 slots)", "clone nr");
+	f.diag.nr = 2;
+	f.diag.src_off = 3;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "src_off 3 + nr 2 = 5 runs past the source table (4 slots)",
+		     "clone range");
+	f.diag.clone_has_range = 0;
+	f.diag.clone_pad_set = 1;
+	doctor_explain(&f, buf, sizeof(buf));
+	ASSERT_TRUE(strstr(buf, "has no src_off/dst_off/nr"), "a kernel without ranges");
+	f.diag.clone_pad_set = 0;
 
 	f.err = EBUSY;
 	f.opcode = PS_REG_CLONE_BUFFERS;

@@ -15,6 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+/* Older libc headers lack these (hugetlb page size, prefaulting). */
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 static inline uint64_t bench_now_ns(void)
 {
 	struct timespec ts;

@@ -22,13 +22,6 @@
 #include <liburing.h>
 #include "bench.h"
 
-#ifndef MAP_HUGE_SHIFT
-#define MAP_HUGE_SHIFT 26
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 #define REGISTER_CLONE_BUFFERS	30	/* liburing 2.3 predates it */
 #define MAX_POINTS		32
 #define MAX_REPS		16

@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	section_direct(&r);
 	section_startup(&r);
 	section_churn(&r);
+	section_regcost(&r);
 	fclose(r.md);
 
 	print_header(&r, out);

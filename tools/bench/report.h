@@ -60,5 +60,6 @@ void section_register(struct report *r);
 void section_direct(struct report *r);
 void section_startup(struct report *r);
 void section_churn(struct report *r);
+void section_regcost(struct report *r);
 
 #endif /* PS_BENCH_REPORT_H */
