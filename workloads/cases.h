@@ -42,7 +42,9 @@ enum case_result case_err_memlock(struct wctx *c);
 
 /* cases_net.c: registered buffers outside files */
 enum case_result case_send_zc_fixed(struct wctx *c);
-enum case_result case_uring_cmd_fixed(struct wctx *c);
+
+/* cases_nvme.c: URING_CMD passthrough on an NVMe generic char device */
+enum case_result case_nvme_cmd_fixed(struct wctx *c);
 
 /* cases_live.c: tables older than the tracer, rings and processes by the thousand */
 enum case_result case_live_attach(struct wctx *c);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Registered buffers used by opcodes other than file reads and writes. */
 #include <errno.h>
-#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -102,24 +101,4 @@ enum case_result case_send_zc_fixed(struct wctx *c)
 	if (memcmp(got, buf, SEND_NR * SEND_CHUNK))
 		return case_fail(c, "the receiver got wrong data");
 	return CASE_OK;
-}
-
-enum case_result case_uring_cmd_fixed(struct wctx *c)
-{
-	glob_t g;
-	int found;
-
-	/*
-	 * URING_CMD only takes a fixed buffer for drivers that implement it:
-	 * NVMe generic char devices and ublk. Nothing else can show one.
-	 */
-	found = glob("/dev/ng*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
-	globfree(&g);
-	if (!found) {
-		found = glob("/dev/ublkc*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
-		globfree(&g);
-	}
-	if (!found)
-		return case_skip(c, "no NVMe generic char device (/dev/ng*) or ublk device (/dev/ublkc*) to send URING_CMD to");
-	return case_skip(c, "an NVMe/ublk device exists, but URING_CMD with a fixed buffer is not written yet (needs SQE128/CQE32 passthrough)");
 }
