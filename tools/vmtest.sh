@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boots real Debian distro kernels under qemu TCG (KVM cannot run guests on
 # our hosts) and runs a static binary suite inside; the guest command's exit
-# status becomes ours.
+# status becomes ours. The guest gets an ext4 scratch disk (virtio-blk) and
+# an emulated NVMe controller (URING_CMD passthrough), both on sparse files
+# in the run's work directory, removed after the run.
 #
 # Usage: tools/vmtest.sh --kernel 6.1|6.12|7.2|all --bin DIR [--timeout S]
 #                        [--fetch-only] -- CMD [ARGS...]
