@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boots real Debian distro kernels under qemu TCG (KVM cannot run guests on
 # our hosts) and runs a static binary suite inside; the guest command's exit
-# status becomes ours.
+# status becomes ours. The guest gets an ext4 scratch disk (virtio-blk) and
+# an emulated NVMe controller (URING_CMD passthrough), both on sparse files
+# in the run's work directory, removed after the run.
 #
 # Usage: tools/vmtest.sh --kernel 6.1|6.12|7.2|all --bin DIR [--timeout S]
 #                        [--fetch-only] -- CMD [ARGS...]
@@ -14,7 +16,8 @@
 #
 # Environment: PINSCOPE_CACHE (default $XDG_CACHE_HOME/pinscope or
 # ~/.cache/pinscope), PINSCOPE_VM_OPTIONAL=1, PINSCOPE_VM_TIMEOUT (seconds,
-# default 300), PINSCOPE_VM_SCRATCH_MB (default 256), PINSCOPE_VM_SMP (guest
+# default 300), PINSCOPE_VM_SCRATCH_MB (default 256), PINSCOPE_VM_NVME_MB
+# (the emulated NVMe namespace, default 16), PINSCOPE_VM_SMP (guest
 # CPUs, default 2; one host thread runs them all), PINSCOPE_DEBIAN_MIRROR
 # (archive URI; default: the one /etc/apt uses for bookworm).
 # shellcheck source-path=SCRIPTDIR
@@ -38,6 +41,7 @@ KERNEL=""
 BIN_DIR=""
 TIMEOUT=${PINSCOPE_VM_TIMEOUT:-300}
 SCRATCH_MB=${PINSCOPE_VM_SCRATCH_MB:-256}
+NVME_MB=${PINSCOPE_VM_NVME_MB:-16}
 FETCH_ONLY=0
 LIST=0
 GUEST_CMD=()
@@ -110,6 +114,7 @@ check_args() {
     fi
     [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die_usage "--timeout wants whole seconds, got '$TIMEOUT'"
     [[ $SCRATCH_MB =~ ^[1-9][0-9]*$ ]] || die_usage "PINSCOPE_VM_SCRATCH_MB wants MiB, got '$SCRATCH_MB'"
+    [[ $NVME_MB =~ ^[1-9][0-9]*$ ]] || die_usage "PINSCOPE_VM_NVME_MB wants MiB, got '$NVME_MB'"
     [ "$FETCH_ONLY" -eq 0 ] || return 0
     [ -n "$BIN_DIR" ] || die_usage "--bin DIR is required"
     [ -d "$BIN_DIR" ] || die_usage "--bin: '$BIN_DIR' is not a directory"
@@ -183,6 +188,8 @@ boot_guest() {
         -kernel "$kernel_dir/vmlinuz" -initrd "$work/initrd.gz" \
         -append "console=ttyS0 quiet panic=-1" \
         -drive "file=$work/scratch.img,format=raw,if=virtio" \
+        -drive "file=$work/nvme.img,format=raw,if=none,id=nvm" \
+        -device "nvme,serial=pinscope,drive=nvm" \
         -nic none -nographic -no-reboot </dev/null >"$log" 2>&1 &
     QEMU_PID=$!
     # In the background too: bash runs the INT/TERM traps only between
@@ -261,8 +268,9 @@ boot_and_run() {
     nonce=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
     build_initramfs "$kernel_dir" "$BIN_DIR" "$nonce" "$label" "$work/initrd.gz" \
         "${GUEST_CMD[@]}"
-    vm_say "[$label] modules in initramfs: ${MOD_ORDER[*]:-none (all built in)}"
+    vm_say "[$label] modules in initramfs: ${MOD_ORDER[*]:-none (all built in)}; nvme: $VM_NVME_STATE"
     make_scratch_disk "$work/scratch.img" "$SCRATCH_MB"
+    make_nvme_backing "$work/nvme.img" "$NVME_MB"
     mkdir -p "$VM_CACHE/logs"
     log="$VM_CACHE/logs/$label-$(date +%Y%m%d-%H%M%S)-$$.log"
     boot_guest "$kernel_dir" "$work" "$log" "$label" "$nonce" || qemu_rc=$?

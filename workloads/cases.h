@@ -48,13 +48,15 @@ enum case_result case_err_huge_count(struct wctx *c);
 
 /* cases_net.c: registered buffers outside files */
 enum case_result case_send_zc_fixed(struct wctx *c);
-enum case_result case_uring_cmd_fixed(struct wctx *c);
 enum case_result case_send_zc_refused(struct wctx *c);
 
 /* cases_pin.c: what O_DIRECT on plain memory pins, and who issues it */
 enum case_result case_odirect_past_eof(struct wctx *c);
 enum case_result case_odirect_short_read(struct wctx *c);
 enum case_result case_worker_threads_comm(struct wctx *c);
+
+/* cases_nvme.c: URING_CMD passthrough on an NVMe generic char device */
+enum case_result case_nvme_cmd_fixed(struct wctx *c);
 
 /* cases_live.c: tables older than the tracer, rings and processes by the thousand */
 enum case_result case_live_attach(struct wctx *c);

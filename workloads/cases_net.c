@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Registered buffers used by opcodes other than file reads and writes. */
 #include <errno.h>
-#include <glob.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -132,24 +131,4 @@ enum case_result case_send_zc_refused(struct wctx *c)
 		.len = SEND_CHUNK, .buf_index = -1, .zc_flags = (__u16)~0,
 		.has_want = true, .want = -EINVAL, .refused = true };
 	return io_run(c, r, &io, 1);
-}
-
-enum case_result case_uring_cmd_fixed(struct wctx *c)
-{
-	glob_t g;
-	int found;
-
-	/*
-	 * URING_CMD only takes a fixed buffer for drivers that implement it:
-	 * NVMe generic char devices and ublk. Nothing else can show one.
-	 */
-	found = glob("/dev/ng*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
-	globfree(&g);
-	if (!found) {
-		found = glob("/dev/ublkc*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
-		globfree(&g);
-	}
-	if (!found)
-		return case_skip(c, "no NVMe generic char device (/dev/ng*) or ublk device (/dev/ublkc*) to send URING_CMD to");
-	return case_skip(c, "an NVMe/ublk device exists, but URING_CMD with a fixed buffer is not written yet (needs SQE128/CQE32 passthrough)");
 }

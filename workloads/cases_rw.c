@@ -56,20 +56,6 @@ static void set_ops(struct ws_io *ios, unsigned int n, __u8 opcode, int fd)
 	}
 }
 
-/* Every IO's buffer region must hold what the pattern copy holds there. */
-static enum case_result check_regions(struct wctx *c, const struct ws_io *ios,
-				      unsigned int n, const char *base,
-				      const char *expect)
-{
-	for (unsigned int i = 0; i < n; i++) {
-		size_t at = (const char *)ios[i].addr - base;
-
-		if (memcmp(ios[i].addr, expect + at, ios[i].len))
-			return case_fail(c, "IO #%u read back wrong data", i);
-	}
-	return CASE_OK;
-}
-
 static struct iovec *buffers_iov(struct iovec *iov, char *base, unsigned int nr,
 				 size_t len)
 {
@@ -119,7 +105,7 @@ static enum case_result fixed_write_read(struct wctx *c, bool direct)
 	res = io_run(c, r, ios, n);
 	if (res != CASE_OK)
 		return res;
-	return check_regions(c, ios, n, base, expect);
+	return io_check_regions(c, ios, n, base, expect);
 }
 
 enum case_result case_read_fixed_direct(struct wctx *c)
@@ -175,7 +161,7 @@ enum case_result case_sub_range(struct wctx *c)
 	res = io_run(c, r, ios, 4);
 	if (res != CASE_OK)
 		return res;
-	return check_regions(c, ios, 4, buf, expect);
+	return io_check_regions(c, ios, 4, buf, expect);
 }
 
 /* Concatenate what iovecs point at. */
@@ -307,7 +293,7 @@ enum case_result case_odirect_no_fixed(struct wctx *c)
 	res = io_run(c, r, ios, n);
 	if (res != CASE_OK)
 		return res;
-	return check_regions(c, ios, n, base, expect);
+	return io_check_regions(c, ios, n, base, expect);
 }
 
 enum case_result case_odirect_syscall_mix(struct wctx *c)
@@ -349,7 +335,7 @@ enum case_result case_odirect_syscall_mix(struct wctx *c)
 	res = io_run(c, r, ios, 2);
 	if (res != CASE_OK)
 		return res;
-	res = check_regions(c, ios, 2, buf, expect);
+	res = io_check_regions(c, ios, 2, buf, expect);
 	if (res != CASE_OK)
 		return res;
 

@@ -11,6 +11,8 @@
 
 #include "workload.h"
 
+struct nvme_ns;
+
 /* user_data of buffer-tag CQEs (REGISTER_BUFFERS2 tags) carry this bit. */
 #define WS_TAG_BIT (1ULL << 62)
 
@@ -27,11 +29,32 @@ struct ws_io {
 	bool has_want;		/* the result is want, not the full length */
 	int want;		/* a short read's length, 0 past the end, -errno */
 	bool refused;		/* the kernel fails the SQE at prep, before issue */
+	/* URING_CMD: an NVMe read or write of len bytes at off of ns (nvme.h) */
+	const struct nvme_ns *ns;
+	bool write;
 };
 
-/* Submit every IO, reap every CQE; CASE_OK or CASE_FAILED. */
+/*
+ * Submit every IO, reap every CQE; CASE_OK or CASE_FAILED. Each must
+ * complete with its full length; a URING_CMD with 0 (the command's status).
+ */
 enum case_result io_run(struct wctx *c, struct ws_ring *r,
 			const struct ws_io *ios, unsigned int nr);
+
+/*
+ * One IO whose result the caller judges (a feature probe): *res gets the
+ * CQE's result; CASE_FAILED only when submitting or reaping failed.
+ */
+enum case_result io_run_probe(struct wctx *c, struct ws_ring *r,
+			      const struct ws_io *io, int *res);
+
+/*
+ * After reads: every IO's buffer region (plain addresses, not iovecs) must
+ * hold what expect, a copy of the buffers starting at base, holds there.
+ */
+enum case_result io_check_regions(struct wctx *c, const struct ws_io *ios,
+				  unsigned int n, const char *base,
+				  const char *expect);
 
 /* Name of an SQE opcode as docs/json.md spells it. */
 const char *io_op_name(int opcode);

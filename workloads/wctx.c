@@ -35,6 +35,11 @@ enum case_result case_skip(struct wctx *c, const char *fmt, ...)
 	return CASE_SKIPPED;
 }
 
+enum case_result case_gave_up(const struct wctx *c)
+{
+	return c->o->status == ORACLE_SKIPPED ? CASE_SKIPPED : CASE_FAILED;
+}
+
 static struct cleanup *cleanup_push(struct wctx *c, enum cleanup_kind kind)
 {
 	struct cleanup *cl;
@@ -175,8 +180,12 @@ struct ws_ring *ring_new(struct wctx *c, unsigned int entries,
 	ret = io_uring_queue_init_params(entries, &r->uring, &r->params);
 	if (ret < 0) {
 		free(r);
-		case_fail(c, "io_uring_setup(%u, flags 0x%x): %s", entries,
-			  flags, strerror(-ret));
+		if (ret == -EINVAL && flags)
+			case_skip(c, "io_uring_setup(%u, flags 0x%x): EINVAL: this kernel lacks a setup flag",
+				  entries, flags);
+		else
+			case_fail(c, "io_uring_setup(%u, flags 0x%x): %s",
+				  entries, flags, strerror(-ret));
 		return NULL;
 	}
 	if (!cleanup_ring(c, r)) {

@@ -69,6 +69,8 @@ enum case_result case_fail(struct wctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum case_result case_skip(struct wctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* What a case returns after a helper skipped or failed it. */
+enum case_result case_gave_up(const struct wctx *c);
 
 /* Cleanup list; each returns false only when the list is full. */
 bool cleanup_fd(struct wctx *c, int fd);
@@ -80,7 +82,8 @@ void cleanup_run(struct wctx *c);
 
 /*
  * Create a ring that stays open until the case ends (so no fd is reused for
- * a second ring); NULL after case_fail().
+ * a second ring); NULL after case_fail(), or after case_skip() when the
+ * kernel refuses the setup flags with EINVAL (a feature it lacks).
  */
 struct ws_ring *ring_new(struct wctx *c, unsigned int entries,
 			 unsigned int flags);

@@ -2,14 +2,17 @@
 # Initramfs and scratch disk for tools/vmtest.sh (sourced, not run).
 # Needs vm_say / vm_warn from the caller and VM_TOOLS_DIR (this directory).
 
-# Drivers the guest needs for its scratch disk. Debian cloud kernels build
-# ext4 and virtio-pci in but virtio-blk as a module; whichever of these is a
-# module in the package gets loaded, dependencies first.
-VM_WANTED_MODULES=(virtio_pci virtio_blk ext4)
+# Drivers the guest needs for its scratch disk and its emulated NVMe
+# controller (URING_CMD passthrough). Debian cloud kernels build ext4 and
+# virtio-pci in but virtio-blk as a module; nvme is built in on some and a
+# module on others. Whichever of these is a module in the package gets
+# loaded, dependencies first.
+VM_WANTED_MODULES=(virtio_pci virtio_blk ext4 nvme_core nvme)
 
 declare -A MOD_INDEX=()     # module name (with _) -> path under modules/
 declare -A MOD_SEEN=()
 MOD_ORDER=()
+VM_NVME_STATE=""            # how the last initramfs's kernel has nvme
 
 # Indexes every .ko* file of the kernel's modules tree $1 by module name.
 index_modules() {
@@ -50,6 +53,22 @@ add_module() {
     MOD_ORDER+=("$name.ko")
 }
 
+# Prints how the kernel of modules tree $1 provides module $2 (name with _):
+# "module", "built in" (listed in modules.builtin), or "absent". Call after
+# index_modules.
+module_state() {
+    local moddir=$1 name=$2
+    if [ -n "${MOD_INDEX[$name]:-}" ]; then
+        echo module
+    elif [ -f "$moddir/modules.builtin" ] &&
+         sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$moddir/modules.builtin" |
+             grep -qx "$name"; then
+        echo "built in"
+    else
+        echo absent
+    fi
+}
+
 # Copies the needed modules of kernel dir $1 into initramfs root $2 and
 # writes their load order to $2/etc/vmtest.modules.
 install_modules() {
@@ -62,6 +81,13 @@ install_modules() {
         add_module "$kernel_dir/modules" "$root/lib/modules" "$name"
     done
     printf '%s\n' "${MOD_ORDER[@]+"${MOD_ORDER[@]}"}" >"$root/etc/vmtest.modules"
+    # The guest waits for the NVMe namespace only where the driver exists.
+    VM_NVME_STATE=$(module_state "$kernel_dir/modules" nvme)
+    if [ "$VM_NVME_STATE" = absent ]; then
+        echo VM_NVME=0
+    else
+        echo VM_NVME=1
+    fi >>"$root/etc/vmtest.env"
 }
 
 # Quotes each argument for a POSIX shell (busybox sh reads the result).
@@ -107,6 +133,12 @@ build_initramfs() {
     (cd "$root" && find . -print0 | LC_ALL=C sort -z |
         cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out"
     rm -rf "$root"
+}
+
+# Creates the NVMe namespace's backing file $1 of $2 MiB: sparse zeros, so
+# a case can tell its own writes from what was there.
+make_nvme_backing() {
+    truncate -s "${2}M" "$1"
 }
 
 # Creates an empty ext4 image $1 of $2 MiB (sparse; no root needed).
