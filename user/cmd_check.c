@@ -22,7 +22,7 @@ static int feed_ranges(void *cookie, const void *data, size_t size)
 int cmd_check(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.events = true,
 		.buffers = true,
 		.backend = env->backend,
@@ -54,6 +54,7 @@ int cmd_check(struct env *env)
 		verdict_evaluate(&v, &r, rg,
 				 s.ki.has_clone_op,
 				 no_signal);
+		session_doc_begin(&s);
 		if (env->json) {
 			json_object *doc = render_check_json(&r, &v);
 
@@ -62,7 +63,8 @@ int cmd_check(struct env *env)
 		} else {
 			render_check_text(s.out, &r, &v);
 		}
-		err = v.exit_status;
+		session_doc_end(&s);
+		err = session_exit_status(&s, v.exit_status);
 	}
 	verdict_free(&v);
 	report_free(&r);

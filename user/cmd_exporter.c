@@ -158,7 +158,7 @@ static void tick(struct session *s, void *cookie)
 int cmd_exporter(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.events = true,		/* failed registrations, ring lifetimes */
 		.buffers = true,	/* per-slot records for memory pinned twice */
 		.backend = env->backend,

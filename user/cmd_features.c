@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* pinscope features: every decision the tool makes on this kernel, and why. */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <string.h>
 #include <bpf/btf.h>
@@ -9,6 +10,8 @@
 #include "commands.h"
 #include "internals.h"
 #include "errors.h"
+#include "fmt.h"
+#include "output.h"
 #include "probes.h"
 #include "render.h"
 
@@ -71,11 +74,14 @@ static json_object *results_json(const struct probe_result *res, size_t n, const
 	return o;
 }
 
+/* name, yes/no, then why: wrapped under the name when it does not fit */
 static void print_results(FILE *out, const struct probe_result *res, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %-36s %-3s  %s\n", res[i].name, res[i].yes ? "yes" : "no",
-			res[i].how);
+	for (size_t i = 0; i < n; i++) {
+		int col = fprintf(out, "  %-36s %-3s  ", res[i].name, res[i].yes ? "yes" : "no");
+
+		fmt_wrap(out, col, 6, res[i].how);
+	}
 }
 
 /* tracer.c's decision: the task iterators, and io_uring's file release to know its files */
@@ -96,15 +102,14 @@ int cmd_features(struct env *env)
 	struct probe_result bk[BK_COUNT], feat[MAX_FEATURES];
 	struct kernel_info ki;
 	bool tracefs_mounted = false;
-	FILE *out = stdout;
+	FILE *out;
 	size_t nfeat;
+	int status;
 
+	if (output_open(env->output))
+		return PS_EXIT_FAIL;
 	if (geteuid() != 0)
 		ps_note("not root: attach probes will fail for lack of privileges");
-	if (env->output && !(out = fopen(env->output, "we"))) {
-		ps_error("-o %s: cannot open", env->output);
-		return PS_EXIT_FAIL;
-	}
 	libbpf_set_print(env->verbose ? libbpf_verbose : libbpf_quiet);
 	kernel_info_load(&ki);
 	ensure_tracefs(&tracefs_mounted);
@@ -115,6 +120,7 @@ int cmd_features(struct env *env)
 	char why[128];
 	const char *found_by = rings_found_by(&ki);
 
+	out = output_begin();
 	if (env->json) {
 		json_object *doc = json_object_new_object();
 
@@ -151,20 +157,22 @@ int cmd_features(struct env *env)
 		fprintf(out, "lockdown    %s\n", ki.lockdown);
 		if (tracefs_mounted)
 			fprintf(out, "tracefs     mounted now at /sys/kernel/tracing\n");
-		fprintf(out, "\nattach flavours (a trivial program on io_sqe_buffers_register"
-			" / io_uring_register):\n");
+		fprintf(out, "\nattach flavours (a trivial program on io_sqe_buffers_register\n"
+			"or io_uring_register):\n");
 		print_results(out, bk, BK_COUNT);
 		fprintf(out, "backend chosen: %s\n", chosen_backend(bk));
-		fprintf(out, "\nhooks on kernel functions: inside io_uring, and system calls (without the "
-			     "syscall tracepoints' slow path); tracepoints measure the rest:\n");
-		fprintf(out, "  %-15s %-27s %-3s %-4s %-10s %s\n", "measure", "function", "btf",
-			"ksym", "flavour", "why");
+		fmt_wrap(out, 0, 0, "\nhooks on kernel functions: inside io_uring, and system "
+			 "calls (without the syscall tracepoints' slow path); tracepoints "
+			 "measure the rest (why: under each hook):");
+		fprintf(out, "  %-15s %-27s %-3s %-4s %s\n", "measure", "function", "btf",
+			"ksym", "flavour");
 		for (size_t i = 0; i < nhooks; i++) {
 			const char *fl = hook_choice(&hooks[i], bk, why, sizeof(why));
 
-			fprintf(out, "  %-15s %-27s %-3s %-4s %-10s %s\n", hooks[i].measure,
+			fprintf(out, "  %-15s %-27s %-3s %-4s %s\n    ", hooks[i].measure,
 				hooks[i].func, hooks[i].in_btf ? "yes" : "no",
-				hooks[i].in_kallsyms ? "yes" : "no", fl, why);
+				hooks[i].in_kallsyms ? "yes" : "no", fl);
+			fmt_wrap(out, 4, 6, why);
 		}
 		fprintf(out, "\nrings that existed before tracing are found by: %s\n  (%s)\n",
 			found_by, !strcmp(found_by, "bpf_iter") ?
@@ -174,7 +182,12 @@ int cmd_features(struct env *env)
 		print_results(out, feat, nfeat);
 	}
 	kernel_info_free(&ki);
-	if (out != stdout)
-		fclose(out);
-	return PS_EXIT_OK;
+	output_end(out, env->json);
+	status = PS_EXIT_OK;
+	if (output_error()) {
+		ps_error("writing the report to %s: %s", output_name(), strerror(output_error()));
+		status = PS_EXIT_FAIL;
+	}
+	output_close();
+	return status;
 }

@@ -10,7 +10,7 @@ static void render_hists(struct session *s, const struct report *r)
 	if (s->env->json) {
 		json_object *doc = render_hist_json(r);
 
-		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
+		render_json_print(s->out, doc, session_json_pretty(s));
 		json_object_put(doc);
 		return;
 	}
@@ -20,7 +20,7 @@ static void render_hists(struct session *s, const struct report *r)
 int cmd_hist(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.io_latency = !env->registration_only,
 		.backend = env->backend,
 		.registration_only = env->registration_only,

@@ -12,7 +12,7 @@ static void render_stat(struct session *s, const struct report *r)
 
 		if (s->env->hist)
 			render_hist_json_into(doc, r);
-		render_json_print(s->out, doc, s->out != stdout || !s->env->interval_s);
+		render_json_print(s->out, doc, session_json_pretty(s));
 		json_object_put(doc);
 		return;
 	}
@@ -24,7 +24,7 @@ static void render_stat(struct session *s, const struct report *r)
 int cmd_stat(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.io_latency = env->hist,
 		.events = true,	/* failed registrations, for the doctor */
 		.backend = env->backend,

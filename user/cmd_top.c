@@ -215,7 +215,7 @@ static void terminal_restore(struct top *t)
 int cmd_top(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.backend = env->backend,
 		.registration_only = env->registration_only,
 	};

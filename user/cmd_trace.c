@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "fmt.h"
 #include "names.h"
+#include "output.h"
 #include "render.h"
 #include "session.h"
 
@@ -113,15 +114,19 @@ static int on_event(void *cookie, const void *data, size_t size)
 {
 	struct trace_state *st = cookie;
 
+	if (output_reader_gone() || output_error())
+		return 0;	/* the session is ending: nowhere to write */
+	session_doc_begin(st->s);
 	if (trace_print_record(st->s->out, st->s->env->json, st->start_ns, data, size))
 		st->printed++;
+	session_doc_end(st->s);
 	return 0;
 }
 
 int cmd_trace(struct env *env)
 {
 	struct tracer_opts o = {
-		.filter_pids = env->pid || env->cmd,
+		.filter_pids = env->nr_pids || env->cmd,
 		.events = true,
 		.all_events = true,
 		.backend = env->backend,
@@ -137,10 +142,13 @@ int cmd_trace(struct env *env)
 	err = session_start(&s, env, &o, on_event, &st);
 	if (!err) {
 		st.start_ns = (uint64_t)s.start.tv_sec * 1000000000ULL + s.start.tv_nsec;
-		if (!env->json)
+		if (!env->json) {
+			session_doc_begin(&s);
 			fprintf(s.out, "%-9s %-7s %-15s %4s %-10s %5s %10s %8s %s\n", "TIME(s)",
 				"PID", "COMM", "RING", "EVENT", "BUFS", "BYTES", "LATENCY",
 				"RESULT");
+			session_doc_end(&s);
+		}
 		err = session_wait(&s, NULL, NULL);
 	}
 	if (!err && !session_report(&s, &r)) {
@@ -154,6 +162,8 @@ int cmd_trace(struct env *env)
 				(unsigned long long)r.counters[PS_CNT_PIDS_DROPPED]);
 	}
 	report_free(&r);
+	if (!err)
+		err = session_exit_status(&s, err);
 	session_end(&s);
 	return err;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "env.h"
@@ -35,8 +36,10 @@ static int parse_seconds(const char *opt, const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 1e7) {
-		ps_error("%s: expected a positive number of seconds, got '%s'", opt, s);
+	/* !(v > 0) also refuses nan; inf and 1e99 fail the upper bound */
+	if (errno || end == s || *end || !(v > 0) || v > ENV_MAX_SECONDS) {
+		ps_error("%s: expected seconds, more than 0 and at most %.0f (about 115 "
+			 "days), got '%s'", opt, ENV_MAX_SECONDS, s);
 		return PS_EXIT_FAIL;
 	}
 	*out = v;
@@ -58,18 +61,103 @@ static int parse_int(const char *opt, const char *s, long min, long max, long *o
 	return 0;
 }
 
-/* -j must be known before the first error is printed, so scan for it first. */
-static bool wants_json(int argc, char **argv)
+/* The long option a --name (or an unambiguous prefix of it) names. */
+static const struct option *long_opt_named(const char *arg)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
-			return true;
+	size_t len = strcspn(arg, "=");
+	const struct option *found = NULL;
+	int matches = 0;
+
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, arg, len))
+			continue;
+		if (strlen(o->name) == len)
+			return o;
+		found = o;
+		matches++;
+	}
+	return matches == 1 ? found : NULL;
+}
+
+bool env_wants_json(int argc, char **argv, const char *allowed)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-' || !a[1] || !strcmp(a, "--"))
+			return false;	/* getopt stops here ("+" in optstring) */
+		if (a[1] == '-') {
+			const struct option *o = long_opt_named(a + 2);
+
+			if (o && o->val == 'j')
+				return true;
+			if (o && o->has_arg == required_argument && !strchr(a, '='))
+				i++;
+			continue;
+		}
+		for (const char *c = a + 1; *c; c++) {
+			const char *spec = strchr(allowed, *c);
+
+			if (*c == 'j')
+				return true;
+			if (spec && spec[1] == ':') {
+				if (!c[1])
+					i++;	/* the argument is the next word */
+				break;
+			}
+		}
+	}
 	return false;
+}
+
+/*
+ * -p takes what perf takes: a pid, or a comma list, and may be repeated.
+ * Only digits: ' 1' or '+1' are typing mistakes, not pid 1.
+ */
+static int parse_pids(struct env *env, const char *list)
+{
+	const char *p = list;
+
+	do {
+		size_t len = strcspn(p, ",");
+		long v = 0;
+		pid_t *grown;
+
+		for (size_t i = 0; i < len; i++) {
+			if (p[i] < '0' || p[i] > '9' || v > INT_MAX / 10) {
+				v = -1;
+				break;
+			}
+			v = v * 10 + (p[i] - '0');
+		}
+		if (!len || v < 1 || v > INT_MAX) {
+			ps_error("-p: expected a process id or a comma-separated list of them, "
+				 "got '%s'", list);
+			return PS_EXIT_FAIL;
+		}
+		grown = realloc(env->pids, (env->nr_pids + 1) * sizeof(*grown));
+		if (!grown) {
+			ps_error("out of memory");
+			return PS_EXIT_FAIL;
+		}
+		env->pids = grown;
+		env->pids[env->nr_pids++] = (pid_t)v;
+		p += len;
+	} while (*p++ == ',');
+	return 0;
+}
+
+void env_free(struct env *env)
+{
+	free(env->pids);
+	env->pids = NULL;
+	env->nr_pids = 0;
 }
 
 int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help)
 {
 	char optstring[64] = "+:";	/* stop at the first non-option; report missing args */
+	char name[64];
 	long v;
 	int c;
 
@@ -78,13 +166,21 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 	env->top = 10;
 	env->grace_s = -1;
 	*help = false;
-	env->json = wants_json(argc, argv);
+	env->json = env_wants_json(argc, argv, allowed);
 	ps_errors_json(env->json);
 	optind = 0;	/* glibc: a full restart; 1 may resume inside the last argv's bundle */
 	opterr = 0;
+	optopt = 0;
 	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
-		if (c != '?' && c != ':' && !strchr(allowed, c))
-			c = '?';	/* a long option this subcommand does not take */
+		name[0] = '\0';
+		if (c != '?' && c != ':' && !strchr(allowed, c)) {
+			/* a long option this subcommand does not take */
+			for (const struct option *o = long_opts; o->name; o++)
+				if (o->val == c)
+					snprintf(name, sizeof(name), "--%s", o->name);
+			optopt = c;
+			c = '?';
+		}
 		switch (c) {
 		case 'j': env->json = true; break;
 		case 'v': env->verbose = true; break;
@@ -115,9 +211,8 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 			break;
 		case 'h': *help = true; return 0;
 		case 'p':
-			if (parse_int("-p", optarg, 1, INT_MAX, &v))
+			if (parse_pids(env, optarg))
 				return PS_EXIT_FAIL;
-			env->pid = v;
 			break;
 		case 't':
 			if (parse_int("--top", optarg, 0, 1 << 16, &v))
@@ -133,11 +228,21 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 				return PS_EXIT_FAIL;
 			break;
 		case ':':
-			ps_error("%s: option '%s' needs an argument", env->subcommand, argv[optind - 1]);
+			ps_error("%s: option '%s' needs an argument", env->subcommand,
+				 argv[optind - 1]);
 			return PS_EXIT_FAIL;
 		default:
-			ps_error("%s: unknown option '%s' (see 'pinscope %s -h')", env->subcommand,
-				 argv[optind - 1], env->subcommand);
+			/* a short option may sit inside a cluster: name it alone */
+			if (!name[0] && optopt)
+				snprintf(name, sizeof(name), "-%c", optopt);
+			else if (!name[0])
+				snprintf(name, sizeof(name), "%s", argv[optind - 1]);
+			if (optopt && strchr(ENV_OPTS_STAT, optopt))
+				ps_error("%s: option '%s' does not apply to %s (see 'pinscope %s -h')",
+					 env->subcommand, name, env->subcommand, env->subcommand);
+			else
+				ps_error("%s: unknown option '%s' (see 'pinscope %s -h')",
+					 env->subcommand, name, env->subcommand);
 			return PS_EXIT_FAIL;
 		}
 	}
@@ -152,7 +257,11 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 		ps_error("%s: '--' must be followed by a command to run", env->subcommand);
 		return PS_EXIT_FAIL;
 	}
-	if (env->pid && env->cmd) {
+	if (env->cmd && !strchr(allowed, 'p')) {
+		ps_error("%s: runs no command (nothing goes after '--')", env->subcommand);
+		return PS_EXIT_FAIL;
+	}
+	if (env->nr_pids && env->cmd) {
 		ps_error("%s: -p and '-- CMD' exclude each other", env->subcommand);
 		return PS_EXIT_FAIL;
 	}

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stdio.h>
-#include <json-c/json.h>
+#include <string.h>
+#include <unistd.h>
 #include "errors.h"
+#include "fmt.h"
+#include "output.h"
 
 static bool errors_as_json;
 
@@ -11,33 +14,62 @@ void ps_errors_json(bool json)
 	errors_as_json = json;
 }
 
+/*
+ * {"error": "…"} built by hand: no allocation, so an error about memory
+ * can still be told, and valid UTF-8 whatever the message quotes.
+ */
+static size_t json_error_line(const char *msg, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	size_t o = snprintf(buf, len, "{\"error\": \""), n = strlen(msg);
+
+	while (*p && o + 8 < len) {
+		size_t seq = utf8_seq_len(p, n - (p - (const unsigned char *)msg));
+
+		if (!seq)
+			o += snprintf(buf + o, len - o, "\\ufffd");
+		else if (*p == '"' || *p == '\\')
+			o += snprintf(buf + o, len - o, "\\%c", *p);
+		else if (*p < 0x20)
+			o += snprintf(buf + o, len - o, "\\u%04x", *p);
+		else
+			memcpy(buf + o, p, seq), o += seq;
+		p += seq ? seq : 1;
+	}
+	o += snprintf(buf + o, len - o, "\"}\n");
+	return o < len ? o : len - 1;
+}
+
 void ps_error(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], safe[2048], line[2048 + 16];
 	va_list ap;
+	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (errors_as_json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		fflush(stdout);
-		json_object_put(o);
-	} else {
-		fprintf(stderr, "pinscope: %s\n", msg);
+	/* written straight to the fd: an error never waits in a stdio buffer */
+	if (errors_as_json && !output_stdout_closed()) {
+		n = json_error_line(msg, line, sizeof(line));
+		if (!write_all(STDOUT_FILENO, line, n))
+			return;
 	}
+	n = snprintf(line, sizeof(line), "pinscope: %s\n",
+		     fmt_printable(msg, safe, sizeof(safe), 0));
+	write_all(STDERR_FILENO, line, n < sizeof(line) ? n : sizeof(line) - 1);
 }
 
 void ps_note(const char *fmt, ...)
 {
+	char msg[512], safe[2048], line[2048 + 16];
 	va_list ap;
+	size_t n;
 
-	fputs("pinscope: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = snprintf(line, sizeof(line), "pinscope: %s\n",
+		     fmt_printable(msg, safe, sizeof(safe), 0));
+	write_all(STDERR_FILENO, line, n < sizeof(line) ? n : sizeof(line) - 1);
 }

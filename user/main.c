@@ -9,6 +9,8 @@
 #include "commands.h"
 #include "env.h"
 #include "errors.h"
+#include "output.h"
+#include "signals.h"
 #include "version.h"
 
 static const struct subcommand {
@@ -21,7 +23,7 @@ static const struct subcommand {
 	{ "stat",     cmd_stat,     ENV_OPTS_STAT,  "per-ring registered-buffer report" },
 	{ "hist",     cmd_hist,     ENV_OPTS_ALL,  "log2 histograms of latencies and sizes" },
 	{ "trace",    cmd_trace,    ENV_OPTS_ALL,  "one line per ring creation and registration" },
-	{ "check",    cmd_check,    ENV_OPTS_ALL,  "verdict: zero repeated pinning? (exit 0/1/2)" },
+	{ "check",    cmd_check,    ENV_OPTS_CHECK,"verdict: zero repeated pinning? (exit 0/1/2)" },
 	{ "exporter", cmd_exporter, ENV_OPTS_EXPORTER, "Prometheus metrics over HTTP (or a textfile)" },
 	{ "top",      cmd_top,      ENV_OPTS_TOP,  "rings ranked live, refreshing (q quits)" },
 };
@@ -133,6 +135,9 @@ int main(int argc, char **argv)
 	 * second parse onto the heap, on top of what the first left there.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	/* first: a signal from now on gives a report or one line, never silence */
+	ps_signals_install();
+	output_guard_std_fds();
 	if (argc < 2) {
 		usage(stderr, NULL);
 		return PS_EXIT_FAIL;
@@ -147,20 +152,17 @@ int main(int argc, char **argv)
 	}
 	sc = find(argv[1], &matches);
 	if (!sc) {
-		for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
-			if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
-				ps_errors_json(true);
+		ps_errors_json(env_wants_json(argc - 1, argv + 1, ENV_OPTS_STAT));
 		ps_error("%s subcommand '%s' (try 'pinscope help')",
 			 matches > 1 ? "ambiguous" : "unknown", argv[1]);
 		return PS_EXIT_FAIL;
 	}
 	err = env_parse(&env, argc - 1, argv + 1, sc->opts, &help);
-	if (err)
-		return err;
 	env.subcommand = sc->name;
-	if (help) {
+	if (!err && help)
 		usage(stdout, sc->opts);
-		return PS_EXIT_OK;
-	}
-	return sc->run(&env);
+	else if (!err)
+		err = sc->run(&env);
+	env_free(&env);
+	return err;
 }

@@ -25,6 +25,9 @@ void render_hist_json_into(json_object *doc, const struct report *r);
 void render_check_text(FILE *out, const struct report *r, const struct verdict *v);
 json_object *render_check_json(const struct report *r, const struct verdict *v);
 /* pieces the renderers share */
+/* the command and its exit status, or the -p processes */
+void render_targets_text(FILE *out, const struct report *r);
+void render_targets_json(json_object *doc, const struct report *r);
 json_object *render_header_json(const struct report *r);
 const char *hist_title(const struct hist_report *h, char *buf, size_t len);
 /* prints a JSON document followed by a newline */

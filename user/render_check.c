@@ -22,8 +22,7 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 
 	fprintf(out, "pinscope check: kernel %s, backend %s, %.2f s traced\n", r->kernel,
 		r->backend, r->duration_s);
-	if (r->has_command)
-		fprintf(out, "command: %s (pid %d) exited %d\n", r->argv[0], r->pid, r->exit_status);
+	render_targets_text(out, r);
 	fprintf(out, "verdict: %s\n", verdict_word(v->exit_status));
 	for (int i = 0; i < v->nr_problems; i++)
 		fprintf(out, "  cannot check: %s\n", v->problems[i]);

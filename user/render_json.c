@@ -235,18 +235,7 @@ json_object *render_header_json(const struct report *r)
 	json_object_object_add(backend, "hooks", hooks);
 	json_object_object_add(o, "backend", backend);
 	json_object_object_add(o, "duration_s", json_object_new_double(r->duration_s));
-	if (r->has_command) {
-		json_object *cmd = json_object_new_object();
-		json_object *argv = json_object_new_array();
-
-		for (char **a = r->argv; *a; a++)
-			json_object_array_add(argv, json_object_new_string(*a));
-		json_object_object_add(cmd, "argv", argv);
-		json_object_object_add(cmd, "pid", json_object_new_int(r->pid));
-		json_object_object_add(cmd, "exit_status", r->exit_status >= 0 ?
-				       json_object_new_int(r->exit_status) : NULL);
-		json_object_object_add(o, "command", cmd);
-	}
+	render_targets_json(o, r);
 	add_u64(o, "lost_events", r->counters[PS_CNT_LOST_EVENTS]);
 	add_u64(o, "rings_dropped", r->counters[PS_CNT_RINGS_DROPPED]);
 	add_u64(o, "io_keys_dropped", r->counters[PS_CNT_IO_KEYS_DROPPED]);

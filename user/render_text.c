@@ -11,13 +11,7 @@ static void print_header(FILE *out, const struct report *r)
 {
 	fprintf(out, "pinscope stat: kernel %s, backend %s, %.2f s traced\n",
 		r->kernel, r->backend, r->duration_s);
-	if (r->has_command) {
-		fprintf(out, "command: %s (pid %d) ", r->argv[0], r->pid);
-		if (r->exit_status >= 0)
-			fprintf(out, "exited %d\n", r->exit_status);
-		else
-			fprintf(out, "still running\n");
-	}
+	render_targets_text(out, r);
 }
 
 static void print_reg_table(FILE *out, const struct report *r, const struct ring_report *ring)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "pinscope.h"
 #include "doctor.h"
+#include "target.h"
 #include "tracer.h"
 
 enum reg_kind { REG_REGISTER, REG_UPDATE, REG_UNREGISTER, REG_CLONE, REG_KINDS };
@@ -147,6 +148,9 @@ struct report {
 	char **argv;
 	int pid;
 	int exit_status;	/* -1 while still running */
+	const char *command_ended_by;	/* "duration", "signal", "output": pinscope ended it */
+	const struct pid_target *targets;	/* -p, borrowed from the session */
+	size_t nr_targets;
 	struct ring_report *rings;	/* by ring id */
 	size_t nr_rings;
 	struct proc_report *procs;

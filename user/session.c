@@ -9,14 +9,9 @@
 #include <bpf/libbpf.h>
 #include "collect.h"
 #include "errors.h"
+#include "output.h"
 #include "session.h"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
+#include "signals.h"
 
 /* Every subcommand keeps failed registrations for the doctor. */
 static int session_event(void *cookie, const void *data, size_t size)
@@ -74,29 +69,53 @@ double session_elapsed(const struct session *s)
 	return (now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
 }
 
+/* -p: each process once, a thread id folded into its process (said once). */
+static int open_pids(struct session *s, const struct env *env)
+{
+	s->pids = calloc(env->nr_pids, sizeof(*s->pids));
+	if (!s->pids) {
+		ps_error("out of memory");
+		return PS_EXIT_FAIL;
+	}
+	for (int i = 0; i < env->nr_pids; i++) {
+		struct pid_target *t = &s->pids[s->nr_pids];
+		int e = target_pid_open(t, env->pids[i]);
+		bool dup = false;
+
+		if (e) {
+			ps_error("-p %d: %s", env->pids[i],
+				 e == -ESRCH ? "no such process" : strerror(-e));
+			return PS_EXIT_FAIL;
+		}
+		for (size_t j = 0; j < s->nr_pids; j++)
+			dup |= s->pids[j].pid == t->pid;
+		if (t->asked != t->pid && !dup)
+			ps_note("-p %d is a thread of process %d (%s): tracing the whole process",
+				t->asked, t->pid, t->comm);
+		if (dup)
+			target_pid_close(t);
+		else
+			s->nr_pids++;
+	}
+	return 0;
+}
+
 int session_start(struct session *s, const struct env *env, const struct tracer_opts *o,
 		  tracer_event_fn on_event, void *cookie)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	char err[512];
 	int e;
 
 	memset(s, 0, sizeof(*s));
 	s->env = env;
-	s->out = stdout;
 	libbpf_set_print(env->verbose ? libbpf_print : NULL);
 	if (check_caps())
 		return PS_EXIT_FAIL;
-	if (env->pid && (e = target_pid_check(env->pid))) {
-		ps_error("-p %d: %s", env->pid, e == -ESRCH ? "no such process" : strerror(-e));
+	if (env->nr_pids && open_pids(s, env))
 		return PS_EXIT_FAIL;
-	}
-	/* "e": close-on-exec, the traced command must not inherit the report */
-	if (env->output && !(s->out = fopen(env->output, "we"))) {
-		ps_error("-o %s: %s", env->output, strerror(errno));
-		s->out = stdout;
+	/* after every check that needs no kernel: a bad option never touches FILE */
+	if (output_open(env->output))
 		return PS_EXIT_FAIL;
-	}
 	kernel_info_load(&s->ki);
 	if (env->cmd) {
 		e = target_spawn(&s->target, env->cmd);
@@ -123,8 +142,12 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 	s->user_event = on_event;
 	s->user_cookie = cookie;
 	tracer_on_event(s->tracer, session_event, s);
-	if ((env->pid && tracer_trace_pid(s->tracer, env->pid)) ||
-	    (s->have_target && tracer_trace_pid(s->tracer, s->target.pid))) {
+	for (size_t i = 0; i < s->nr_pids; i++)
+		if (tracer_trace_pid(s->tracer, s->pids[i].pid)) {
+			ps_error("cannot add the target to the traced set: %s", strerror(errno));
+			return PS_EXIT_FAIL;
+		}
+	if (s->have_target && tracer_trace_pid(s->tracer, s->target.pid)) {
 		ps_error("cannot add the target to the traced set: %s", strerror(errno));
 		return PS_EXIT_FAIL;
 	}
@@ -135,24 +158,65 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		ps_error("looking at existing rings: %s", strerror(-e));
 		return PS_EXIT_FAIL;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	fprintf(stderr, "Tracing io_uring registered buffers (backend %s)... %s\n",
-		tracer_backend(s->tracer),
-		env->cmd ? "Reporting when the command ends." : "Hit Ctrl-C to end.");
+	/* the command never ran: nothing to report, one line (README: Exit statuses) */
+	if (ps_signal_caught()) {
+		ps_error("interrupted by %s before tracing began", strsignal(ps_signal_caught()));
+		return PS_EXIT_FAIL;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	if (s->have_target && (e = target_release(&s->target))) {
 		ps_error("cannot run '%s': %s", env->cmd[0], strerror(-e));
 		return PS_EXIT_FAIL;
 	}
+	fprintf(stderr, "Tracing io_uring registered buffers (backend %s)... %s\n",
+		tracer_backend(s->tracer),
+		env->cmd ? "Reporting when the command ends." :
+		env->nr_pids ? "Reporting when the processes end (or Ctrl-C)." :
+		"Hit Ctrl-C to end.");
 	return PS_EXIT_OK;
+}
+
+void session_doc_begin(struct session *s)
+{
+	s->out = output_begin();
+}
+
+void session_doc_end(struct session *s)
+{
+	output_end(s->out, s->env->json);
+	s->out = NULL;
+}
+
+bool session_json_pretty(const struct session *s)
+{
+	return !s->env->interval_s;
+}
+
+int session_exit_status(struct session *s, int status)
+{
+	int e = output_error();
+
+	if (!e)
+		return status;
+	ps_error("writing the report to %s: %s", output_name(), strerror(e));
+	return PS_EXIT_FAIL;
+}
+
+static bool pids_exited(struct session *s)
+{
+	bool all = s->nr_pids > 0;
+
+	for (size_t i = 0; i < s->nr_pids; i++)
+		all &= target_pid_poll_exit(&s->pids[i]);
+	return all;
 }
 
 int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 {
-	double next_tick = s->env->interval_s;
+	double interval = s->env->interval_s, next_tick = interval;
+	bool deadline = false;
 
-	while (!stop_signal) {
+	while (!ps_signal_caught()) {
 		int e = tracer_poll(s->tracer, 50);
 
 		if (e < 0 && e != -EINTR) {
@@ -163,24 +227,29 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 			usleep(50 * 1000);
 		if (s->have_target && target_poll_exit(&s->target))
 			break;
-		/* -p: the session ends with its process */
-		if (s->env->pid && target_pid_check(s->env->pid) == -ESRCH)
+		if (pids_exited(s) || output_reader_gone() || output_error())
 			break;
 		if (harvest_due(&s->harvest, s->tracer))
 			harvest_run(&s->harvest, s->tracer);
 		double now = session_elapsed(s);
 
-		if (s->env->duration_s && now >= s->env->duration_s)
+		if (s->env->duration_s && now >= s->env->duration_s) {
+			deadline = true;
 			break;
+		}
 		if (next_tick && now >= next_tick && tick) {
 			tick(s, cookie);
-			next_tick += s->env->interval_s;
+			/* after SIGSTOP or a slow report: back on schedule, no burst */
+			next_tick += interval * (1 + (long long)((now - next_tick) / interval));
 		}
 	}
-	s->stop_signal = stop_signal;
-	/* the command sees the same signal a terminal would have sent it */
-	if (s->have_target && s->stop_signal)
-		target_stop(&s->target, s->stop_signal, 2000);
+	s->stop_signal = ps_signal_caught();
+	/* never leave the command running untraced: end it as timeout(1) would */
+	if (s->have_target && !target_poll_exit(&s->target)) {
+		s->ended_by = s->stop_signal ? "signal" : deadline ? "duration" : "output";
+		target_stop(&s->target, s->stop_signal ? s->stop_signal : SIGTERM,
+			    SESSION_GRACE_MS);
+	}
 	tracer_poll(s->tracer, 0);	/* drain what is left */
 	return PS_EXIT_OK;
 }
@@ -195,8 +264,13 @@ int session_report(struct session *s, struct report *r)
 	if (s->have_target) {
 		r->argv = s->env->cmd;
 		r->pid = s->target.pid;
-		r->exit_status = s->target.exited ? s->target.exit_status : -1;
+		r->exit_status = target_poll_exit(&s->target) ? s->target.exit_status : -1;
+		r->command_ended_by = s->ended_by;
 	}
+	for (size_t i = 0; i < s->nr_pids; i++)
+		target_pid_poll_exit(&s->pids[i]);
+	r->targets = s->pids;
+	r->nr_targets = s->nr_pids;
 	/* a last look: every table as it is now, and which rings are gone */
 	do
 		harvest_run(&s->harvest, s->tracer);
@@ -214,10 +288,12 @@ static void render_now(struct session *s, void *cookie)
 
 	if (session_report(s, &r))
 		ps_note("some counters could not be read");
+	session_doc_begin(s);
 	render(s, &r);
-	report_free(&r);
 	if (s->env->interval_s && !s->env->json)
 		fputc('\n', s->out);
+	session_doc_end(s);
+	report_free(&r);
 }
 
 int session_run_report(const struct env *env, const struct tracer_opts *o,
@@ -230,6 +306,8 @@ int session_run_report(const struct env *env, const struct tracer_opts *o,
 		err = session_wait(&s, render_now, (void *)render);
 	if (!err)
 		render_now(&s, (void *)render);
+	if (!err)
+		err = session_exit_status(&s, err);
 	session_end(&s);
 	return err;
 }
@@ -245,7 +323,10 @@ void session_end(struct session *s)
 	free(s->failures);
 	s->failures = NULL;
 	s->nr_failures = 0;
-	if (s->out && s->out != stdout)
-		fclose(s->out);
-	s->out = NULL;
+	for (size_t i = 0; i < s->nr_pids; i++)
+		target_pid_close(&s->pids[i]);
+	free(s->pids);
+	s->pids = NULL;
+	s->nr_pids = 0;
+	output_close();
 }
