@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "errors.h"
 #include "ranges.h"
+#include "output.h"
 #include "render.h"
 #include "session.h"
 #include "verdict.h"
@@ -64,7 +65,7 @@ int cmd_check(struct env *env)
 			render_check_text(s.out, &r, &v);
 		}
 		session_doc_end(&s);
-		err = session_exit_status(&s, v.exit_status);
+		err = output_status(v.exit_status);
 	}
 	verdict_free(&v);
 	report_free(&r);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
+#include "json_safe.h"
 #include "commands.h"
 #include "internals.h"
 #include "errors.h"
@@ -183,11 +183,7 @@ int cmd_features(struct env *env)
 	}
 	kernel_info_free(&ki);
 	output_end(out, env->json);
-	status = PS_EXIT_OK;
-	if (output_error()) {
-		ps_error("writing the report to %s: %s", output_name(), strerror(output_error()));
-		status = PS_EXIT_FAIL;
-	}
+	status = output_status(PS_EXIT_OK);
 	output_close();
 	return status;
 }

@@ -2,8 +2,8 @@
 /* pinscope trace: one line per ring creation and buffer (un)registration. */
 #include <stdio.h>
 #include <string.h>
-#include <json-c/json.h>
 #include "cmd_trace.h"
+#include "json_safe.h"
 #include "commands.h"
 #include "errors.h"
 #include "fmt.h"
@@ -163,7 +163,7 @@ int cmd_trace(struct env *env)
 	}
 	report_free(&r);
 	if (!err)
-		err = session_exit_status(&s, err);
+		err = output_status(err);
 	session_end(&s);
 	return err;
 }

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <json-c/json.h>
+#include "json_safe.h"
 #include "pinscope.h"
 
 struct reg_failure {

@@ -79,14 +79,17 @@ static void usage(FILE *out, const char *opts)
 		fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
 	print_options(out, opts,
 		"\nOptions:\n"
-		"  -j, --json          JSON output (errors too)\n"
+		"  -j, --json          JSON output (errors too: {\"error\": ...} on stdout)\n"
 		"  -v, --verbose       libbpf debug output on stderr\n"
-		"  -o, --output FILE   write the report to FILE\n"
-		"  -p, --pid PID       trace only PID and its children\n"
-		"  -i, --interval SEC  print the report every SEC seconds (cumulative)\n"
-		"  -d, --duration SEC  stop after SEC seconds\n"
+		"  -o, --output FILE   write the report to FILE (replaced by the first report)\n"
+		"  -p, --pid PID[,PID] trace these processes and their children; repeatable;\n"
+		"                      a thread id means its process; ends when all exited\n"
+		"  -i, --interval SEC  print the report every SEC seconds (cumulative);\n"
+		"                      with -j one compact document per line (JSON Lines)\n"
+		"  -d, --duration SEC  stop after SEC seconds; a command still running then\n"
+		"                      gets SIGTERM, and SIGKILL 2 s later (as timeout -k)\n"
 		"  -t, --top N         buffer indexes listed per ring in text (10)\n"
-		"  -b, --backend NAME  auto (default) or tracepoint\n"
+		"  -b, --backend NAME  auto (default), fentry, kprobe or tracepoint\n"
 		"  -H, --hist          stat: histograms after the report (stat only)\n"
 		"  --registration-only no per-IO hooks: zero cost per IO, registrations only\n"
 		"  --bpf-stats         BPF run-time statistics: what each program costs\n"
@@ -98,9 +101,11 @@ static void usage(FILE *out, const char *opts)
 		"  --textfile DIR      exporter: write DIR/pinscope.prom each -i instead\n"
 		"  --grace SEC         exporter: show gone rings this long (60)\n"
 		"  -- CMD ARGS...      run CMD, trace its process tree, report when it ends\n"
-		"\nExit status: 0 success; check: 0 zero repeated pinning, 1 violations;\n"
-		"2 could not run or check (usage, privileges, kernel). With -- CMD, the\n"
-		"command's own status is reported, never returned.\n");
+		"\nSIGINT or SIGTERM end tracing and print the report (passed on to CMD);\n"
+		"before tracing began they are an error. Exit status: 0 success; check: 0\n"
+		"zero repeated pinning, 1 violations; 2 could not run or check (usage,\n"
+		"privileges, kernel, interrupted start-up, a write error). CMD's own status\n"
+		"is reported, never returned.\n");
 }
 
 static const struct subcommand *find(const char *name, int *matches)

@@ -141,8 +141,8 @@ int output_end(FILE *doc, bool json)
 	out.doc = NULL;
 	if (e == -EPIPE)
 		out.gone = true;
-	else if (e && !out.error)
-		out.error = -e;
+	else if (e)
+		output_fail(-e);
 	return e;
 }
 
@@ -156,9 +156,26 @@ bool output_reader_gone(void)
 	return out.gone;
 }
 
+void output_fail(int err)
+{
+	if (!out.error)
+		out.error = err;
+}
+
 int output_error(void)
 {
 	return out.error;
+}
+
+int output_status(int status)
+{
+	if (!out.error)
+		return status;
+	if (out.error == ENOMEM)
+		ps_error("out of memory: the report could not be built");
+	else
+		ps_error("writing the report to %s: %s", output_name(), strerror(out.error));
+	return PS_EXIT_FAIL;
 }
 
 const char *output_name(void)

@@ -25,8 +25,12 @@ FILE *output_begin(void);
 int output_end(FILE *doc, bool json);
 /* True once the reader went away (EPIPE, or the pipe's reader closed). */
 bool output_reader_gone(void);
+/* Notes an error that lost a document (ENOMEM while building it). */
+void output_fail(int err);
 /* The first write error other than EPIPE (0 if none). */
 int output_error(void);
+/* status, or PS_EXIT_FAIL after one error line when a document was lost. */
+int output_status(int status);
 /* "standard output" or the -o path, for messages. */
 const char *output_name(void);
 /* The fd the report goes to, -1 before output_open. */

@@ -7,7 +7,7 @@
 #define PS_RENDER_H
 
 #include <stdio.h>
-#include <json-c/json.h>
+#include "json_safe.h"
 #include "report.h"
 #include "verdict.h"
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The stat report as JSON: the contract documented in docs/json.md. */
+#include <errno.h>
 #include <stdio.h>
 #include "doctor.h"
 #include "names.h"
+#include "output.h"
 #include "render.h"
 
 #define U64(v) json_object_new_uint64(v)
@@ -341,8 +343,14 @@ json_object *render_stat_json(const struct report *r)
 
 void render_json_print(FILE *out, json_object *doc, bool pretty)
 {
-	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, pretty ?
+	const char *text = psj_failed() ? NULL : json_object_to_json_string_ext(doc, pretty ?
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE :
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(out);
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	psj_reset();
+	if (!text) {
+		output_fail(ENOMEM);	/* no half-built document: the error instead */
+		return;
+	}
+	fprintf(out, "%s\n", text);
 }

@@ -192,16 +192,6 @@ bool session_json_pretty(const struct session *s)
 	return !s->env->interval_s;
 }
 
-int session_exit_status(struct session *s, int status)
-{
-	int e = output_error();
-
-	if (!e)
-		return status;
-	ps_error("writing the report to %s: %s", output_name(), strerror(e));
-	return PS_EXIT_FAIL;
-}
-
 static bool pids_exited(struct session *s)
 {
 	bool all = s->nr_pids > 0;
@@ -307,7 +297,7 @@ int session_run_report(const struct env *env, const struct tracer_opts *o,
 	if (!err)
 		render_now(&s, (void *)render);
 	if (!err)
-		err = session_exit_status(&s, err);
+		err = output_status(err);
 	session_end(&s);
 	return err;
 }

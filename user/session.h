@@ -55,8 +55,6 @@ void session_doc_begin(struct session *s);
 void session_doc_end(struct session *s);
 /* -j: pretty-printed, except with -i (JSON Lines: one document a line) */
 bool session_json_pretty(const struct session *s);
-/* The exit status: status, or PS_EXIT_FAIL (one line) after a write error. */
-int session_exit_status(struct session *s, int status);
 /* Polls until the end; calls tick every -i seconds. */
 int session_wait(struct session *s, session_tick_fn tick, void *cookie);
 /* Fills the header (kernel, backend, command, duration) and the data. */
