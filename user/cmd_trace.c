@@ -32,27 +32,36 @@ static const char *short_event(const struct ps_event *e)
 	return "?";
 }
 
+/* One line (a long result wraps under it); a clone's source on the next. */
 static void print_text(FILE *out, const struct ps_event *e, double t)
 {
-	char b1[32], b2[32], flags[128];
+	char b1[32], b2[32], flags[128], comm[64], name[sizeof(e->comm) + 1], line[320];
+	int n;
 
-	fprintf(out, "%-9.4f %-7u %-15.15s %4u %-10s ", t, e->pid, e->comm, e->ring, short_event(e));
+	/* a comm that fills its 16 bytes has no NUL */
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(e->comm), e->comm);
+
+	n = snprintf(line, sizeof(line), "%-9.4f %-7u %-15s %4u %-10s ", t, e->pid,
+		     fmt_printable(name, comm, sizeof(comm), 15), e->ring, short_event(e));
 	if (e->type == PS_EV_RING_CREATE) {
-		fprintf(out, "fd %d, %u/%u entries, flags 0x%x%s%s\n", e->fd,
-			e->ring_info.sq_entries, e->ring_info.cq_entries, e->opcode,
-			e->opcode ? " " : "", setup_flag_names(e->opcode, flags, sizeof(flags)));
-		return;
+		snprintf(line + n, sizeof(line) - n, "fd %d, %u/%u entries, flags 0x%x%s%s",
+			 e->fd, e->ring_info.sq_entries, e->ring_info.cq_entries, e->opcode,
+			 e->opcode ? " " : "",
+			 setup_flag_names(e->opcode, flags, sizeof(flags)));
+	} else {
+		n += snprintf(line + n, sizeof(line) - n, "%5u %9s %7s ", e->sum.buffers,
+			      fmt_bytes(e->sum.bytes, b1, sizeof(b1)),
+			      fmt_ns(e->lat_ns, b2, sizeof(b2)));
+		if (e->ret < 0)
+			n += snprintf(line + n, sizeof(line) - n, "%s",
+				      errno_name(errno_of(e->ret), b1, sizeof(b1)));
+		else
+			n += snprintf(line + n, sizeof(line) - n, "%lld", (long long)e->ret);
 	}
-	fprintf(out, "%5u %10s %8s ", e->sum.buffers, fmt_bytes(e->sum.bytes, b1, sizeof(b1)),
-		fmt_ns(e->lat_ns, b2, sizeof(b2)));
-	if (e->ret < 0)
-		fprintf(out, "%s", errno_name(errno_of(e->ret), b1, sizeof(b1)));
-	else
-		fprintf(out, "%lld", (long long)e->ret);
-	if (e->opcode == PS_REG_CLONE_BUFFERS && e->ret >= 0)
-		fprintf(out, " from ring %u, %llu shared", e->src_ring,
-			(unsigned long long)e->sum.shared);
-	fputc('\n', out);
+	fmt_wrap(out, 0, 10, line);
+	if (e->type == PS_EV_REGISTER && e->opcode == PS_REG_CLONE_BUFFERS && e->ret >= 0)
+		fprintf(out, "%10s(cloned from ring %u, %llu buffers shared)\n", "",
+			e->src_ring, (unsigned long long)e->sum.shared);
 }
 
 static void print_json(FILE *out, const struct ps_event *e, double t)
@@ -144,7 +153,7 @@ int cmd_trace(struct env *env)
 		st.start_ns = (uint64_t)s.start.tv_sec * 1000000000ULL + s.start.tv_nsec;
 		if (!env->json) {
 			session_doc_begin(&s);
-			fprintf(s.out, "%-9s %-7s %-15s %4s %-10s %5s %10s %8s %s\n", "TIME(s)",
+			fprintf(s.out, "%-9s %-7s %-15s %4s %-10s %5s %9s %7s %s\n", "TIME(s)",
 				"PID", "COMM", "RING", "EVENT", "BUFS", "BYTES", "LATENCY",
 				"RESULT");
 			session_doc_end(&s);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,4 +135,15 @@ void fmt_wrap(FILE *out, int col, int indent, const char *text)
 		}
 	}
 	fputc('\n', out);
+}
+
+void fmt_wrapf(FILE *out, int indent, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	fmt_wrap(out, 0, indent, text);
 }

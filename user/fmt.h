@@ -31,5 +31,8 @@ const char *fmt_printable(const char *s, char *buf, size_t len, int max_cols);
  * FMT_COLUMNS; continuation lines start with indent spaces. Ends the line.
  */
 void fmt_wrap(FILE *out, int col, int indent, const char *text);
+/* fmt_wrap of a formatted text, from column 0 */
+void fmt_wrapf(FILE *out, int indent, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -27,6 +27,7 @@ void psj_fail_at(long nth);
 #define json_object_new_object()	psj_made(json_object_new_object())
 #define json_object_new_array()		psj_made(json_object_new_array())
 #define json_object_new_string(s)	psj_made(json_object_new_string(s))
+#define json_object_new_string_len(s, n) psj_made(json_object_new_string_len(s, n))
 #define json_object_new_int(v)		psj_made(json_object_new_int(v))
 #define json_object_new_int64(v)	psj_made(json_object_new_int64(v))
 #define json_object_new_uint64(v)	psj_made(json_object_new_uint64(v))

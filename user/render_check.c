@@ -25,9 +25,9 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 	render_targets_text(out, r);
 	fprintf(out, "verdict: %s\n", verdict_word(v->exit_status));
 	for (int i = 0; i < v->nr_problems; i++)
-		fprintf(out, "  cannot check: %s\n", v->problems[i]);
+		fmt_wrapf(out, 4, "  cannot check: %s", v->problems[i]);
 	for (int i = 0; i < v->nr_notes; i++)
-		fprintf(out, "  note: %s\n", v->notes[i]);
+		fmt_wrapf(out, 4, "  note: %s", v->notes[i]);
 	if (v->nr_per_io) {
 		fprintf(out, "\nIOs that pinned user pages per IO (no registered buffer):\n");
 		fprintf(out, "  %-5s %-8s %-4s %-14s %10s %10s\n", "ring", "pid", "fd", "opcode",
@@ -45,20 +45,21 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 	for (size_t i = 0; i < v->nr_twice; i++) {
 		const struct pinned_twice *t = &v->twice[i];
 
-		fprintf(out, "  pid %u: ring %u pinned %llu pages that ring %u already pins "
-			"(0x%llx-0x%llx), spending %s in %llu %s call(s);\n    %s\n", t->pid,
-			t->ring, (unsigned long long)t->pages, t->other_ring,
-			(unsigned long long)t->start, (unsigned long long)t->end,
-			fmt_ns(t->pin_ns, b2, sizeof(b2)), (unsigned long long)t->calls,
-			reg_opcode_name(t->opcode) ?: "?", clone_advice(v->clone_supported));
+		fmt_wrapf(out, 4, "  pid %u: ring %u pinned %llu pages that ring %u already pins "
+			  "(0x%llx-0x%llx), spending %s in %llu %s call(s);", t->pid,
+			  t->ring, (unsigned long long)t->pages, t->other_ring,
+			  (unsigned long long)t->start, (unsigned long long)t->end,
+			  fmt_ns(t->pin_ns, b2, sizeof(b2)), (unsigned long long)t->calls,
+			  reg_opcode_name(t->opcode) ?: "?");
+		fmt_wrapf(out, 4, "    %s", clone_advice(v->clone_supported));
 	}
 	if (v->nr_clones)
 		fprintf(out, "\nclones that did not just share:\n");
 	for (size_t i = 0; i < v->nr_clones; i++) {
 		const struct clone_violation *c = &v->clones[i];
 
-		fprintf(out, "  ring %u (pid %u): %llu of %llu buffers not shared, %lld pages "
-			"pinned, %lld charged, %llu accounted\n", c->ring, c->pid,
+		fmt_wrapf(out, 4, "  ring %u (pid %u): %llu of %llu buffers not shared, %lld pages "
+			"pinned, %lld charged, %llu accounted", c->ring, c->pid,
 			(unsigned long long)c->unshared, (unsigned long long)c->buffers,
 			(long long)c->pinned_pages, (long long)c->charged_pages,
 			(unsigned long long)c->acct_pages);
@@ -66,16 +67,21 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 	for (size_t i = 0; i < v->nr_ring_mem; i++) {
 		const struct ring_memory *m = &v->ring_mem[i];
 
-		fprintf(out, "\nring %u (pid %u) runs on memory the application gave it (NO_MMAP): "
-			"%u pages%s", m->ring, m->pid, m->pages, m->huge ? " on huge pages" : "");
+		char setup[64] = "";
+
 		if (m->pinned_at_setup >= 0)
-			fprintf(out, ", pinned once at setup (%lld pages)", (long long)m->pinned_at_setup);
+			snprintf(setup, sizeof(setup), ", pinned once at setup (%lld pages)",
+				 (long long)m->pinned_at_setup);
 		fputc('\n', out);
+		fmt_wrapf(out, 2, "ring %u (pid %u) runs on memory the application gave it "
+			  "(NO_MMAP): %u pages%s%s", m->ring, m->pid, m->pages,
+			  m->huge ? " on huge pages" : "", setup);
 	}
 	render_failures_text(out, r);
 	if (v->exit_status == 0)
-		fprintf(out, "\nzero repeated pinning: every IO on the traced rings used memory already "
-			"pinned, no memory is pinned by two rings, clones pinned nothing\n");
+		fmt_wrap(out, 0, 2, "\nzero repeated pinning: every IO on the traced rings used "
+			 "memory already pinned, no memory is pinned by two rings, clones "
+			 "pinned nothing");
 }
 
 json_object *render_check_json(const struct report *r, const struct verdict *v)

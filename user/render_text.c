@@ -9,8 +9,8 @@
 
 static void print_header(FILE *out, const struct report *r)
 {
-	fprintf(out, "pinscope stat: kernel %s, backend %s, %.2f s traced\n",
-		r->kernel, r->backend, r->duration_s);
+	fmt_wrapf(out, 2, "pinscope stat: kernel %s, backend %s, %.2f s traced",
+		  r->kernel, r->backend, r->duration_s);
 	render_targets_text(out, r);
 }
 
@@ -45,15 +45,16 @@ static void print_reg_table(FILE *out, const struct report *r, const struct ring
 		const struct ps_inside *in = &g->inside;
 
 		if (g->calls && (r->measures.pin || r->measures.charge))
-			fprintf(out, "    %s inside: %s in the kernel function, pinned %llu pages "
-				"in %s, charged %llu to memlock%s\n", reg_kind_name(k),
+			fmt_wrapf(out, 6, "    %s inside: %s in the kernel function, pinned %llu "
+				  "pages in %s, charged %llu to memlock%s", reg_kind_name(k),
 				fmt_ns(in->fn_ns / g->calls, b1, sizeof(b1)),
 				(unsigned long long)in->pinned_pages,
 				fmt_ns(in->pin_ns, b2, sizeof(b2)),
 				(unsigned long long)in->charged_pages,
 				in->charge_failures ? " (a charge failed)" : "");
 		if (g->sum.huge_buffers)
-			fprintf(out, "    %s: %llu buffers on huge pages (%llu segments for %llu pages)\n",
+			fmt_wrapf(out, 6, "    %s: %llu buffers on huge pages (%llu segments for "
+				  "%llu pages)",
 				reg_kind_name(k), (unsigned long long)g->sum.huge_buffers,
 				(unsigned long long)g->sum.bvecs, (unsigned long long)g->sum.pages);
 		for (size_t i = 0; i < g->nr_errors; i++)
@@ -184,14 +185,16 @@ static void print_registered(FILE *out, const struct report *r, const struct rin
 static void print_ring(FILE *out, const struct report *r, const struct ring_report *ring,
 		       int top)
 {
-	char flags[128];
+	char flags[128], comm[64], head[256];
 
-	fprintf(out, "\nring %u: pid %u (%s) fd %d, setup 0x%x%s%s%s", ring->info.id,
-		ring->info.pid, ring->info.comm, ring->info.fd, ring->info.setup_flags,
-		ring->info.setup_flags ? " [" : "",
-		setup_flag_names(ring->info.setup_flags, flags, sizeof(flags)),
-		ring->info.setup_flags ? "]" : "");
+	snprintf(head, sizeof(head), "ring %u: pid %u (%s) fd %d, setup 0x%x%s%s%s",
+		 ring->info.id, ring->info.pid,
+		 fmt_printable(ring->info.comm, comm, sizeof(comm), 16), ring->info.fd,
+		 ring->info.setup_flags, ring->info.setup_flags ? " [" : "",
+		 setup_flag_names(ring->info.setup_flags, flags, sizeof(flags)),
+		 ring->info.setup_flags ? "]" : "");
 	fputc('\n', out);
+	fmt_wrap(out, 0, 2, head);
 	if (ring->info.origin == PS_RING_FOUND || ring->gone)
 		fprintf(out, "  %s%s%s\n",
 			ring->info.origin == PS_RING_FOUND ? "created before tracing" : "",
@@ -228,12 +231,14 @@ static void print_folded(FILE *out, const struct report *r, size_t first, int to
 {
 	uint32_t pid = r->rings[first].info.pid;
 	struct ring_report sum = { .info = r->rings[first].info };
+	char comm[64];
 
 	for (size_t i = first; i < r->nr_rings; i++)
 		if (folds(&r->rings[i]) && r->rings[i].info.pid == pid)
 			ring_report_add(&sum, &r->rings[i]);
 	fprintf(out, "\nprocess %u (%s): %llu rings gone, folded together\n", pid,
-		sum.info.comm, (unsigned long long)sum.folded);
+		fmt_printable(sum.info.comm, comm, sizeof(comm), 16),
+		(unsigned long long)sum.folded);
 	sum.registered_known = false;	/* tables of different rings do not add up */
 	print_reg_table(out, r, &sum);
 	print_io(out, &sum, top);
@@ -267,10 +272,13 @@ static void print_totals(FILE *out, const struct report *r)
 
 void render_stat_text(FILE *out, const struct report *r, int top)
 {
+	char flags[128], comm[64];
+
 	print_header(out, r);
 	for (int f = 0; f < 2; f++)
 		if (r->refused[f])
-			fprintf(out, "  (%s not used: %s)\n", f ? "kprobe" : "fentry", r->refused[f]);
+			fmt_wrapf(out, 3, "  (%s not used: %s)", f ? "kprobe" : "fentry",
+				  r->refused[f]);
 	if (!r->nr_rings)
 		fprintf(out, "\nno io_uring rings seen\n");
 	for (size_t i = 0; i < r->nr_rings; i++) {
@@ -293,23 +301,31 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 	for (size_t i = 0; i < r->nr_procs; i++) {
 		const struct proc_report *p = &r->procs[i];
 
-		fprintf(out, "\nprocess %u (%s): O_DIRECT outside io_uring %llu IOs / %llu pages; "
-			"%llu bios with pinned pages\n", p->pid, p->st.comm,
+		fprintf(out, "\nprocess %u (%s): O_DIRECT outside io_uring %llu IOs / %llu pages\n"
+			"  bios with pinned pages: %llu\n", p->pid,
+			fmt_printable(p->st.comm, comm, sizeof(comm), 16),
 			(unsigned long long)p->st.dio_ios, (unsigned long long)p->st.dio_pages,
 			(unsigned long long)p->st.pinned_bios);
 		if (r->measures.io_pin)
-			fprintf(out, "  pages pinned outside registration and setup: %llu in %llu calls\n",
+			fmt_wrapf(out, 4, "  pages pinned outside registration and setup: %llu in "
+				  "%llu calls",
 				(unsigned long long)p->st.io_pinned_pages,
 				(unsigned long long)p->st.io_pin_calls);
 	}
 	if (r->nr_progs) {
 		/* the statistics themselves add ~20 ns to every run they time */
 		fprintf(out, "\nBPF program cost (run-time statistics add ~20ns each):\n");
-		fprintf(out, "  %-16s %-42s %10s %8s\n", "program", "attach", "runs", "ns/run");
+		fprintf(out, "  %-16s %-40s %10s %8s\n", "program", "attach", "runs", "ns/run");
 		for (size_t i = 0; i < r->nr_progs; i++) {
 			const struct prog_stat *ps = &r->progs[i];
+			const char *attach = ps->attach;
 
-			fprintf(out, "  %-16s %-42s %10llu %8llu\n", ps->name, ps->attach,
+			/* the longest sections are syscall tracepoints: 11 columns back */
+			if (!strncmp(attach, "tracepoint/", 11)) {
+				snprintf(flags, sizeof(flags), "tp/%s", attach + 11);
+				attach = flags;
+			}
+			fprintf(out, "  %-16s %-40s %10llu %8llu\n", ps->name, attach,
 				ps->run_cnt, ps->run_cnt ? ps->run_time_ns / ps->run_cnt : 0);
 		}
 	}

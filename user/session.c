@@ -168,11 +168,9 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		ps_error("cannot run '%s': %s", env->cmd[0], strerror(-e));
 		return PS_EXIT_FAIL;
 	}
-	fprintf(stderr, "Tracing io_uring registered buffers (backend %s)... %s\n",
-		tracer_backend(s->tracer),
-		env->cmd ? "Reporting when the command ends." :
-		env->nr_pids ? "Reporting when the processes end (or Ctrl-C)." :
-		"Hit Ctrl-C to end.");
+	fprintf(stderr, "Tracing registered buffers (backend %s) %s\n", tracer_backend(s->tracer),
+		env->cmd ? "until the command ends." :
+		env->nr_pids ? "until the processes exit or Ctrl-C." : "until Ctrl-C.");
 	return PS_EXIT_OK;
 }
 
