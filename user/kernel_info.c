@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/btf.h>
@@ -40,6 +41,63 @@ static void read_lockdown(char *out, size_t len)
 	fclose(f);
 }
 
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * libbpf's vmlinux loader says ESRCH for every failure: ask the file
+ * itself (absent, unreadable), then parse it once more for the real errno.
+ */
+int kbtf_load_errno(void)
+{
+	struct btf *btf;
+	int fd, e;
+
+	fd = open(VMLINUX_BTF, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	btf = btf__parse(VMLINUX_BTF, NULL);
+	e = (int)libbpf_get_error(btf);
+	if (!e)
+		btf__free(btf);
+	return e;
+}
+
+const char *memory_limit_note(char *buf, size_t len)
+{
+	struct rlimit as;
+
+	buf[0] = '\0';
+	if (!getrlimit(RLIMIT_AS, &as) && as.rlim_cur != RLIM_INFINITY)
+		snprintf(buf, len, " (address-space limit, ulimit -v: %llu KiB)",
+			 (unsigned long long)as.rlim_cur / 1024);
+	return buf;
+}
+
+const char *kbtf_why_not(const struct kernel_info *ki, char *buf, size_t len)
+{
+	char note[96];
+
+	switch (ki->btf_err) {
+	case -ENOENT:
+		snprintf(buf, len, "this kernel has no BTF (" VMLINUX_BTF "); "
+			 "pinscope's CO-RE programs need it");
+		break;
+	case -ENOMEM:
+		snprintf(buf, len, "out of memory reading the kernel's BTF%s",
+			 memory_limit_note(note, sizeof(note)));
+		break;
+	case -EACCES:
+	case -EPERM:
+		snprintf(buf, len, VMLINUX_BTF " is unreadable: %s", strerror(-ki->btf_err));
+		break;
+	default:
+		snprintf(buf, len, "cannot read the kernel's BTF (" VMLINUX_BTF "): %s",
+			 strerror(-ki->btf_err));
+	}
+	return buf;
+}
+
 int kernel_info_load(struct kernel_info *ki)
 {
 	struct utsname u;
@@ -49,8 +107,10 @@ int kernel_info_load(struct kernel_info *ki)
 		snprintf(ki->release, sizeof(ki->release), "%s", u.release);
 	read_lockdown(ki->lockdown, sizeof(ki->lockdown));
 	ki->vmlinux = btf__load_vmlinux_btf();
-	if (libbpf_get_error(ki->vmlinux))
+	if (libbpf_get_error(ki->vmlinux)) {
+		ki->btf_err = kbtf_load_errno() ?: -ENOENT;
 		ki->vmlinux = NULL;
+	}
 	ki->btf = ki->vmlinux != NULL;
 	ki->has_clone_op = kbtf_enum_value(ki, "IORING_REGISTER_CLONE_BUFFERS", &ki->clone_op);
 	return ki->btf ? 0 : -ENOENT;

@@ -16,6 +16,7 @@ struct kernel_info {
 	char release[65];
 	char lockdown[32];	/* "integrity", "none", … or "unknown" */
 	bool btf;		/* /sys/kernel/btf/vmlinux loads */
+	int btf_err;		/* else why: -ENOENT, -EACCES, -ENOMEM, … */
 	struct btf *vmlinux;	/* NULL without BTF */
 	/*
 	 * IORING_REGISTER_CLONE_BUFFERS's value, read with the BTF: check
@@ -57,6 +58,13 @@ int kallsyms_find(const char *const *names, size_t n, uint64_t *addrs);
 int kallsyms_find_in(const char *path, const char *const *names, size_t n, uint64_t *addrs);
 /* Cheap checks before trying a flavour: kprobes built in, fentry loadable. */
 bool kernel_has_kprobes(void);
+
+/* Why the vmlinux BTF does not load now (0: it does): tells memory apart. */
+int kbtf_load_errno(void);
+/* "one line: why the kernel's BTF is missing", from ki->btf_err */
+const char *kbtf_why_not(const struct kernel_info *ki, char *buf, size_t len);
+/* " (address-space limit, ulimit -v: N KiB)" when one is set, else "" */
+const char *memory_limit_note(char *buf, size_t len);
 
 /* Mounts tracefs at /sys/kernel/tracing when it is not there; says what it did. */
 int ensure_tracefs(bool *mounted_now);

@@ -308,9 +308,8 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 		return -EINVAL;
 	}
 	if (!ki->btf) {
-		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux); "
-			 "pinscope's CO-RE programs need it");
-		return -ENOENT;
+		kbtf_why_not(ki, err, errlen);
+		return ki->btf_err;
 	}
 	/* classic syscall tracepoints attach through tracefs */
 	e = ensure_tracefs(&mounted);
@@ -333,6 +332,12 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 			break;
 		if (list[i] != FLAVOUR_NONE)
 			snprintf(t->refused[list[i]], sizeof(t->refused[0]), "%s", why);
+	}
+	/* libbpf turns ENOMEM while reading the BTF into ESRCH: ask again */
+	if (e && (e == -ENOMEM || e == -ESRCH) && kbtf_load_errno() == -ENOMEM) {
+		snprintf(err, errlen, "out of memory loading the BPF programs%s",
+			 memory_limit_note(why, sizeof(why)));
+		goto fail;
 	}
 	if (e) {
 		snprintf(err, errlen, "backend %s cannot work here: %s (-v shows libbpf's log)",
