@@ -9,6 +9,7 @@
 #include "json_safe.h"
 #include "commands.h"
 #include "internals.h"
+#include "mounts.h"
 #include "errors.h"
 #include "fmt.h"
 #include "output.h"
@@ -129,6 +130,8 @@ int cmd_features(struct env *env)
 		json_object_object_add(doc, "lockdown", json_object_new_string(ki.lockdown));
 		json_object_object_add(doc, "tracefs_mounted_by_pinscope",
 				       json_object_new_boolean(tracefs_mounted));
+		json_object_object_add(doc, "mounts_private",
+				       json_object_new_boolean(ps_mounts_private()));
 		json_object_object_add(doc, "backends", results_json(bk, BK_COUNT, "available"));
 		json_object_object_add(doc, "backend", json_object_new_string(chosen_backend(bk)));
 		json_object_object_add(doc, "features", results_json(feat, nfeat, "supported"));
@@ -156,7 +159,8 @@ int cmd_features(struct env *env)
 		fprintf(out, "BTF         %s\n", ki.btf ? "yes (/sys/kernel/btf/vmlinux)" : "no");
 		fprintf(out, "lockdown    %s\n", ki.lockdown);
 		if (tracefs_mounted)
-			fprintf(out, "tracefs     mounted now at /sys/kernel/tracing\n");
+			fprintf(out, "tracefs     mounted at /sys/kernel/tracing %s\n",
+				ps_mounts_private() ? "for pinscope only" : "until pinscope exits");
 		fprintf(out, "\nattach flavours (a trivial program on io_sqe_buffers_register\n"
 			"or io_uring_register):\n");
 		print_results(out, bk, BK_COUNT);

@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kernel_info.h"
+#include "mounts.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define SECURITYFS "/sys/kernel/security"
@@ -30,8 +31,7 @@ static void read_lockdown(char *out, size_t len)
 	char line[128];
 	FILE *f = fopen(SECURITYFS "/lockdown", "r");
 
-	if (!f && errno == ENOENT &&
-	    mount("none", SECURITYFS, "securityfs", 0, NULL) == 0)
+	if (!f && errno == ENOENT && ps_mount("securityfs", SECURITYFS) == 0)
 		f = fopen(SECURITYFS "/lockdown", "r");
 	snprintf(out, len, "unknown");
 	if (!f)
@@ -325,8 +325,10 @@ int ensure_tracefs(bool *mounted_now)
 	*mounted_now = false;
 	if (access(TRACEFS "/events", F_OK) == 0)
 		return 0;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
-		return -errno;
+	int e = ps_mount("tracefs", TRACEFS);
+
+	if (e)
+		return e;
 	*mounted_now = true;
 	return 0;
 }

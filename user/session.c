@@ -116,7 +116,7 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 	/* after every check that needs no kernel: a bad option never touches FILE */
 	if (output_open(env->output))
 		return PS_EXIT_FAIL;
-	kernel_info_load(&s->ki);
+	/* before anything is mounted (mounts.h): the command sees the system's mounts */
 	if (env->cmd) {
 		e = target_spawn(&s->target, env->cmd);
 		if (e) {
@@ -125,6 +125,7 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 		}
 		s->have_target = true;
 	}
+	kernel_info_load(&s->ki);
 	struct tracer_opts with_env = *o;
 
 	with_env.no_looks = env->rings_from && !strcmp(env->rings_from, "fdinfo");
