@@ -66,41 +66,48 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-const char *fmt_printable(const char *s, char *buf, size_t len, int max_cols)
+/*
+ * Appends the cells of s (a character, or \xNN for a byte that must not
+ * reach a terminal) while they fit in max_cols (0: no limit) and len.
+ * Returns whether all of s fit.
+ */
+static bool printable_cells(const char *s, char *buf, size_t len, int max_cols)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0, n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t o = 0;
 	int cols = 0;
 
 	buf[0] = '\0';
-	while (*p) {
-		size_t seq = utf8_seq_len(p, n - (p - (const unsigned char *)s));
+	while (p < end) {
+		size_t seq = utf8_seq_len(p, end - p);
 		/* C1 controls (U+0080-U+009F) are CSI and friends on some terminals */
 		bool control = !seq || *p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] < 0xa0);
-		char cell[16];
-		size_t w = control ? (size_t)snprintf(cell, sizeof(cell), "\\x%02x", *p) : seq;
+		size_t w = control ? 4 : seq;
 		int cell_cols = control ? 4 : 1;
 
-		if (!control)
-			memcpy(cell, p, seq);
-		if ((max_cols && cols + cell_cols > max_cols) || o + w >= len) {
-			/* cut: end on "..." within the width asked for */
-			while (o && max_cols && cols + 3 > max_cols) {
-				do
-					o--;
-				while (o && ((unsigned char)buf[o] & 0xc0) == 0x80);
-				cols--;
-			}
-			if (o + 4 <= len)
-				memcpy(buf + o, "...", 3), o += 3;
-			break;
-		}
-		memcpy(buf + o, cell, w);
+		if ((max_cols && cols + cell_cols > max_cols) || o + w >= len)
+			return false;
+		if (control)
+			snprintf(buf + o, len - o, "\\x%02x", *p);
+		else
+			memcpy(buf + o, p, seq);
 		o += w;
+		buf[o] = '\0';
 		cols += cell_cols;
 		p += control ? 1 : seq;
 	}
-	buf[o] = '\0';
+	return true;
+}
+
+const char *fmt_printable(const char *s, char *buf, size_t len, int max_cols)
+{
+	if (printable_cells(s, buf, len, max_cols))
+		return buf;
+	/* cut on a whole cell, then "..." within the width asked for */
+	if (len > 4 && (!max_cols || max_cols > 3)) {
+		printable_cells(s, buf, len - 3, max_cols ? max_cols - 3 : 0);
+		strcat(buf, "...");
+	}
 	return buf;
 }
 

@@ -19,6 +19,13 @@ void test_kallsyms(void);
 void test_fdinfo(void);
 void test_ring_series(void);
 void test_render_prom(void);
+void test_cli_pids(void);
+void test_cli_json_spellings(void);
+void test_cli_printable(void);
+void test_cli_wrap(void);
+void test_cli_json_oom(void);
+void test_cli_json_utf8(void);
+void test_cli_btf_messages(void);
 
 static const struct unit_test tests[] = {
 	{ "hist_slots", test_hist_slots },
@@ -35,6 +42,13 @@ static const struct unit_test tests[] = {
 	{ "fdinfo", test_fdinfo },
 	{ "ring_series", test_ring_series },
 	{ "render_prom", test_render_prom },
+	{ "cli_pids", test_cli_pids },
+	{ "cli_json_spellings", test_cli_json_spellings },
+	{ "cli_printable", test_cli_printable },
+	{ "cli_wrap", test_cli_wrap },
+	{ "cli_json_oom", test_cli_json_oom },
+	{ "cli_json_utf8", test_cli_json_utf8 },
+	{ "cli_btf_messages", test_cli_btf_messages },
 };
 
 int main(void)

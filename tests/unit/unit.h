@@ -3,6 +3,7 @@
 #ifndef PS_UNIT_H
 #define PS_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,10 @@ extern int unit_failed;		/* failures in the running test */
 	} while (0)
 
 #define ASSERT_TRUE(cond, what) ASSERT_EQ(!!(cond), 1, what)
+
+struct env;
+/* env_parse with the rejected lines' messages (written to fd 2) kept out of sight */
+int unit_quiet_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help);
 
 struct unit_test {
 	const char *name;
