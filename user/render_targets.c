@@ -31,8 +31,12 @@ void render_targets_text(FILE *out, const struct report *r)
 	char name[64], how[80];
 
 	if (r->has_command) {
+		/* the program's name, as ps shows it: JSON has the whole argv */
+		const char *base = strrchr(r->argv[0], '/');
+
 		fprintf(out, "command: %s (pid %d) ",
-			fmt_printable(r->argv[0], name, sizeof(name), 24), r->pid);
+			fmt_printable(base && base[1] ? base + 1 : r->argv[0], name, sizeof(name), 24),
+			r->pid);
 		if (r->exit_status >= 0)
 			fprintf(out, "exited %d%s\n", r->exit_status,
 				ended_how(r, how, sizeof(how)));

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "collect.h"
 #include "errors.h"
+#include "fmt.h"
 #include "output.h"
 #include "session.h"
 #include "signals.h"
@@ -72,6 +73,8 @@ double session_elapsed(const struct session *s)
 /* -p: each process once, a thread id folded into its process (said once). */
 static int open_pids(struct session *s, const struct env *env)
 {
+	char comm[80];
+
 	s->pids = calloc(env->nr_pids, sizeof(*s->pids));
 	if (!s->pids) {
 		ps_error("out of memory");
@@ -90,8 +93,8 @@ static int open_pids(struct session *s, const struct env *env)
 		for (size_t j = 0; j < s->nr_pids; j++)
 			dup |= s->pids[j].pid == t->pid;
 		if (t->asked != t->pid && !dup)
-			ps_note("-p %d is a thread of process %d (%s): tracing the whole process",
-				t->asked, t->pid, t->comm);
+			ps_note("-p %d is a thread: tracing its process %d (%s)", t->asked, t->pid,
+				fmt_printable(t->comm, comm, sizeof(comm), 16));
 		if (dup)
 			target_pid_close(t);
 		else
@@ -171,7 +174,7 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 	}
 	fprintf(stderr, "Tracing registered buffers (backend %s) %s\n", tracer_backend(s->tracer),
 		env->cmd ? "until the command ends." :
-		env->nr_pids ? "until the processes exit or Ctrl-C." : "until Ctrl-C.");
+		env->nr_pids ? "until the processes exit." : "until Ctrl-C.");
 	return PS_EXIT_OK;
 }
 

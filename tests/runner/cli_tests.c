@@ -69,7 +69,7 @@ static bool is_json_case(const struct cli_case *c)
 }
 
 /* Text mode: exactly one stderr line, and it begins "pinscope: ". */
-static void expect_one_error_line(struct test *t, const struct proc *p)
+void expect_one_error_line(struct test *t, const struct proc *p)
 {
 	const char *err = sb_str(&p->err);
 	size_t len = strlen(err), lines = 0;
@@ -85,7 +85,7 @@ static void expect_one_error_line(struct test *t, const struct proc *p)
 			  (int)strcspn(err, "\n"), err);
 }
 
-static void expect_json_error(struct test *t, const struct proc *p)
+void expect_json_error(struct test *t, const struct proc *p)
 {
 	char err[256];
 	json_object *doc = json_parse_strict(sb_str(&p->out), err, sizeof(err));
@@ -174,7 +174,8 @@ void run_cli_tests(void)
 
 /* ---- signals ---- */
 
-static bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a)
+bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a,
+		   const struct proc_opts *o)
 {
 	char what[64];
 	int ret;
@@ -187,7 +188,7 @@ static bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a)
 		test_fail(t, "pinscope not found: %s: %s", env.pinscope, strerror(errno));
 		return false;
 	}
-	ret = proc_start(p, a->v, NULL);
+	ret = proc_start(p, a->v, o);
 	if (ret) {
 		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
 		return false;
@@ -225,7 +226,7 @@ static void sigint_report(void)
 	if (env.backend)
 		av_add(&a, "--backend=%s", env.backend);
 	check_leak = env.privileged && ps_progs_snapshot(&t, &before);
-	if (!start_tracing(&t, &p, &a))
+	if (!start_tracing(&t, &p, &a, NULL))
 		goto out;
 	proc_signal(&p, SIGINT);
 	if (!proc_wait(&p, 5000)) {
@@ -275,7 +276,7 @@ static void sigkill_cleanup(void)
 		test_fail(&t, "cannot list BPF programs");
 		goto out;
 	}
-	if (!start_tracing(&t, &p, &a))
+	if (!start_tracing(&t, &p, &a, NULL))
 		goto out;
 	/* Without ps_* programs loaded, "none left" would prove nothing. */
 	ret = bpf_ps_progs(&during, &names);

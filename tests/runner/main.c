@@ -351,11 +351,15 @@ int main(int argc, char **argv)
 			       env.backend ? env.backend : "");
 		run_cli_tests();
 		run_signal_tests();
+		run_session_tests();
+		run_output_tests();
+		run_text_tests();
 		run_workload_tests();
 		run_fio_tests();
 		run_check_tests();
 		run_live_tests();
 		run_latency_tests();
+		run_width_test();
 	}
 
 	if (rm_rf(env.tmpdir))

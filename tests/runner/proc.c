@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -97,6 +98,14 @@ static void child_exec(char *const argv[], const struct proc_opts *o,
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_w, 1) < 0 ||
 	    dup2(err_w, 2) < 0)
 		_exit(127);
+	if (o && o->close_stdout)
+		close(1);
+	if (o && o->rlimit_as_kib) {
+		struct rlimit as = { o->rlimit_as_kib * 1024, o->rlimit_as_kib * 1024 };
+
+		if (setrlimit(RLIMIT_AS, &as))
+			_exit(126);
+	}
 	if (o && o->drop_caps) {
 		ret = drop_tracing_caps();
 		if (ret) {
@@ -121,6 +130,17 @@ int proc_start(struct proc *p, char *const argv[], const struct proc_opts *o)
 		off += snprintf(p->cmdline + off, sizeof(p->cmdline) - off,
 				"%s%s", i ? " " : "", argv[i]);
 	p->timeout_s = o && o->timeout_s ? o->timeout_s : env.timeout_s;
+	/* pinscope's text (not -j, not -v's libbpf log) is measured at exit */
+	if (!strcmp(argv[0], env.pinscope)) {
+		bool json = false, verbose = false;
+
+		for (int i = 1; argv[i] && strcmp(argv[i], "--"); i++) {
+			json |= !strcmp(argv[i], "-j") || !strcmp(argv[i], "--json");
+			verbose |= !strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose");
+		}
+		p->text_out = !json;
+		p->text_err = !verbose;
+	}
 
 	if (pipe2(out_pipe, O_CLOEXEC))
 		return -errno;
@@ -218,6 +238,7 @@ static bool check_exit(struct proc *p)
 	while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
 		;
 	p->exited = true;
+	width_measure(p);
 	return true;
 }
 
@@ -229,6 +250,13 @@ void proc_kill(struct proc *p)
 	kill(p->pid, SIGKILL);
 	while (!check_exit(p))
 		pump(p, 20);
+}
+
+void proc_close_stdout(struct proc *p)
+{
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	p->out_fd = -1;
 }
 
 void proc_signal(struct proc *p, int sig)

@@ -13,7 +13,11 @@
  *   check_match.c  `pinscope check` verdict vs oracle
  *   check_tests.c  check --registration-only, and the verdict over fio
  *   selftest_check.c  the check matcher against crafted pairs
- *   cli_tests.c  bad input, dropped capabilities, SIGINT and SIGKILL
+ *   cli_tests.c  the bad-input table, dropped capabilities, SIGINT and SIGKILL
+ *   session_tests.c  -p (pids, thread ids, lists) and -d with a command
+ *   output_tests.c   write errors, readers that go away, signals, hostile
+ *                names, memory limits, and each text output once
+ *   width.c      every text line pinscope printed in the suite, measured
  *   latency_tests.c  pinscope's registration latency against the untraced truth
  */
 #ifndef PINSCOPE_TEST_RUNNER_H
@@ -136,6 +140,8 @@ int test_mkdir(struct test *t, const char *leaf, char *out, size_t outlen);
 struct proc_opts {
 	int timeout_s;		/* whole-life limit; 0 = env.timeout_s */
 	bool drop_caps;		/* drop CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN */
+	bool close_stdout;	/* start with fd 1 closed, as `>&-` does */
+	long rlimit_as_kib;	/* address-space limit (ulimit -v), 0 = none */
 };
 
 struct proc {
@@ -149,6 +155,7 @@ struct proc {
 	bool exited;
 	bool timed_out;		/* the deadline killed it */
 	size_t err_scan;	/* proc_wait_line: where to look next */
+	bool text_out, text_err;	/* pinscope's text output: widths measured */
 };
 
 int proc_start(struct proc *p, char *const argv[], const struct proc_opts *o);
@@ -160,6 +167,8 @@ bool proc_wait_line(struct proc *p, const char *prefix, int timeout_ms);
 /* True when the process exited within timeout_ms (-1: up to its deadline). */
 bool proc_wait(struct proc *p, int timeout_ms);
 void proc_signal(struct proc *p, int sig);
+/* Closes the read end of the process's stdout: its reader went away. */
+void proc_close_stdout(struct proc *p);
 /* Kills the whole process group and reaps the leader. */
 void proc_kill(struct proc *p);
 /* Exit code, or -1 for a signal or a timeout. */
@@ -172,6 +181,13 @@ void proc_free(struct proc *p);
 /* Fails the test unless p exited with code; true when it did. */
 bool expect_exit(struct test *t, const struct proc *p, const char *who,
 		 int code);
+
+/* ---- width.c: every line of pinscope's text output within 80 columns ---- */
+
+/* Called by proc.c for each pinscope run that ended: measures its text. */
+void width_measure(const struct proc *p);
+/* The one test that judges everything measured (output/text_width). */
+void run_width_test(void);
 
 /* ---- bpf_progs.c ---- */
 
@@ -259,6 +275,19 @@ bool crafted_pair(struct test *t, const char *oracle_text, const char *report_te
 		  const char *who, const char *expect, struct crafted *c);
 void crafted_free(struct crafted *c);
 
+/* ---- cli_tests.c ---- */
+
+/*
+ * Starts pinscope (a) and waits for its "Tracing" line; false (the test
+ * failed or skipped) without the privileges, or when the line never comes.
+ */
+bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a,
+		   const struct proc_opts *o);
+/* Exactly one stderr line, and it begins "pinscope: ". */
+void expect_one_error_line(struct test *t, const struct proc *p);
+/* stdout is one JSON object with key "error", and nothing else. */
+void expect_json_error(struct test *t, const struct proc *p);
+
 /* ---- test groups ---- */
 
 void run_selftests(void);	/* selftest.c */
@@ -270,5 +299,8 @@ void run_check_tests(void);	/* check_tests.c */
 void run_latency_tests(void);	/* latency_tests.c */
 void run_check_selftests(void);	/* selftest_check.c */
 void run_live_tests(void);	/* live_tests.c */
+void run_session_tests(void);	/* session_tests.c: -p, -d with a command, -i */
+void run_output_tests(void);	/* output_tests.c: write errors, signals, names, memory */
+void run_text_tests(void);	/* output_tests.c: every text output, for the width test */
 
 #endif /* PINSCOPE_TEST_RUNNER_H */

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Where pinscope's output goes and what survives: write errors (exit 2, one
+ * line), a reader that goes away (a clean end, the command not left
+ * running), -o FILE untouched by a run that never started, signals at
+ * start-up and mid-report, -i after SIGSTOP, hostile names (valid UTF-8 in
+ * JSON, no control bytes in text), memory limits (a report or one JSON
+ * error, never a signal); and each text output once, for output/text_width.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "runner.h"
+
+/* pinscope SUBCOMMAND [--backend] then the NULL-terminated args */
+static void pinscope_args(struct argv_buf *a, const char *sub, const char *const *args)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "%s", sub);
+	if (env.backend && strcmp(sub, "features"))
+		av_add(a, "--backend=%s", env.backend);
+	for (; args && *args; args++)
+		av_add(a, "%s", *args);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Runs pinscope to its end; false (test failed) when it cannot start. */
+static bool run(struct test *t, struct proc *p, struct argv_buf *a, const struct proc_opts *o)
+{
+	int ret = proc_run(p, a->v, o);
+
+	if (ret) {
+		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
+		return false;
+	}
+	proc_log(p, &t->log);
+	return true;
+}
+
+/* Lines of s that are not empty. */
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (const char *l = s; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] == '\n'))
+		n += l[0] != '\n';
+	return n;
+}
+
+/* stderr: the "Tracing" line, then exactly one "pinscope: " line holding what */
+static void expect_banner_and_error(struct test *t, const struct proc *p, const char *what)
+{
+	const char *err = sb_str(&p->err), *second = strchr(err, '\n');
+
+	if (strncmp(err, "Tracing", 7) || !second || count_lines(err) != 2 ||
+	    strncmp(second + 1, "pinscope: ", 10) || !strstr(second, what))
+		test_fail(t, "stderr: expected the Tracing line and one \"pinscope: …%s…\" "
+			  "line, got \"%s\"", what, err);
+}
+
+static void write_errors(void)
+{
+	static const struct {
+		const char *name;
+		bool json, close_stdout;
+		const char *out, *what;
+	} cases[] = {
+		{ "output/dev_full", false, false, "/dev/full", "No space left on device" },
+		{ "output/dev_full_json", true, false, "/dev/full", "No space left on device" },
+		{ "output/stdout_closed", false, true, NULL, "standard output is closed" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct proc_opts o = { .timeout_s = 60, .close_stdout = cases[i].close_stdout };
+		struct argv_buf a = {0};
+		struct proc p = {0};
+		struct test t;
+
+		if (!test_begin(&t, "%s", cases[i].name))
+			continue;
+		if (!pinscope_ready(&t))
+			goto next;
+		pinscope_args(&a, "stat", ARGS("-d", "0.5"));
+		if (cases[i].json)
+			av_add(&a, "-j");
+		if (cases[i].out) {
+			av_add(&a, "-o");
+			av_add(&a, "%s", cases[i].out);
+		}
+		if (!run(&t, &p, &a, &o))
+			goto next;
+		expect_exit(&t, &p, "pinscope", 2);
+		if (cases[i].json) {
+			expect_json_error(&t, &p);
+			if (!strstr(sb_str(&p.out), cases[i].what))
+				test_fail(&t, "the error does not say \"%s\"", cases[i].what);
+		} else if (cases[i].close_stdout) {
+			/* found before tracing: one line and nothing else */
+			expect_one_error_line(&t, &p);
+			if (!strstr(sb_str(&p.err), cases[i].what))
+				test_fail(&t, "the error does not say \"%s\"", cases[i].what);
+		} else {
+			expect_banner_and_error(&t, &p, cases[i].what);
+		}
+next:
+		proc_free(&p);
+		av_free(&a);
+		test_end(&t);
+	}
+}
+
+/* -o FILE is untouched (or never created) by a run that fails its checks. */
+static void output_file_kept(void)
+{
+	char dir[4096], kept[4200], fresh[4200];
+	struct strbuf text = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+	int fd;
+
+	if (!test_begin(&t, "output/file_kept_on_bad_option"))
+		return;
+	if (test_mkdir(&t, t.name, dir, sizeof(dir)))
+		goto out;
+	snprintf(kept, sizeof(kept), "%s/report.json", dir);
+	snprintf(fresh, sizeof(fresh), "%s/new.json", dir);
+	fd = open(kept, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "previous report\n", 16) != 16) {
+		test_fail(&t, "cannot write %s", kept);
+		goto out;
+	}
+	close(fd);
+	pinscope_args(&a, "stat", ARGS("-d", "1", "--backend=nosuchbackend", "-o"));
+	av_add(&a, "%s", kept);
+	if (!run(&t, &p, &a, NULL))
+		goto out;
+	expect_exit(&t, &p, "pinscope --backend=nosuchbackend", 2);
+	expect_one_error_line(&t, &p);
+	if (read_text_file(kept, &text) || strcmp(sb_str(&text), "previous report\n"))
+		test_fail(&t, "%s: \"%s\", expected its previous content", kept, sb_str(&text));
+	proc_free(&p);
+	av_free(&a);
+	pinscope_args(&a, "stat", ARGS("-d", "1", "-p", "abc", "-o"));
+	av_add(&a, "%s", fresh);
+	if (!run(&t, &p, &a, NULL))
+		goto out;
+	expect_exit(&t, &p, "pinscope -p abc", 2);
+	if (!access(fresh, F_OK))
+		test_fail(&t, "%s was created by a run that never started", fresh);
+out:
+	sb_free(&text);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * The reader goes away (`| head`): pinscope ends by itself, not by SIGPIPE,
+ * exit 0, and the command it started is not left running.
+ */
+static void reader_gone(void)
+{
+	char dir[4096], pidfile[4200], script[4400];
+	struct strbuf text = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	long cmd_pid = 0;
+	struct test t;
+
+	if (!test_begin(&t, "output/reader_gone"))
+		return;
+	if (!pinscope_ready(&t) || test_mkdir(&t, t.name, dir, sizeof(dir)))
+		goto out;
+	snprintf(pidfile, sizeof(pidfile), "%s/cmd.pid", dir);
+	snprintf(script, sizeof(script), "echo $$ > %s; exec sleep 60", pidfile);
+	pinscope_args(&a, "trace", ARGS("--", "/bin/sh", "-c"));
+	av_add(&a, "%s", script);
+	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
+		goto out;
+	proc_close_stdout(&p);
+	if (!proc_wait(&p, 10000)) {
+		test_fail(&t, "pinscope still running 10 s after its reader went away");
+		proc_kill(&p);
+	}
+	proc_log(&p, &t.log);
+	expect_exit(&t, &p, "pinscope", 0);
+	if (read_text_file(pidfile, &text) || (cmd_pid = strtol(sb_str(&text), NULL, 10)) <= 0)
+		test_fail(&t, "the command never wrote its pid to %s", pidfile);
+	else if (!kill((pid_t)cmd_pid, 0))
+		test_fail(&t, "the command (pid %ld) still runs after pinscope ended", cmd_pid);
+out:
+	sb_free(&text);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/* Each line of s parses as one JSON document; returns how many, -1 if one does not. */
+static int json_lines(struct test *t, const char *s, double *durations, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, "\n");
+		char *line = strndup(s, len), err[256];
+		json_object *doc = json_parse_strict(line, err, sizeof(err));
+
+		free(line);
+		if (!doc) {
+			test_fail(t, "line %d is not one JSON document: %s", n + 1, err);
+			return -1;
+		}
+		if (n < max)
+			durations[n] = json_object_get_double(jpath(doc, "duration_s"));
+		n++;
+		json_object_put(doc);
+		s += len + (s[len] == '\n');
+	}
+	return n;
+}
+
+/* -j -i -o FILE: JSON Lines in the file too. */
+static void json_lines_file(void)
+{
+	char dir[4096], file[4200];
+	struct strbuf text = {0};
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	double d[16];
+	struct test t;
+	int n;
+
+	if (!test_begin(&t, "output/json_lines_file"))
+		return;
+	if (!pinscope_ready(&t) || test_mkdir(&t, t.name, dir, sizeof(dir)))
+		goto out;
+	snprintf(file, sizeof(file), "%s/report.jsonl", dir);
+	pinscope_args(&a, "stat", ARGS("-j", "-i", "0.3", "-d", "1", "-o"));
+	av_add(&a, "%s", file);
+	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
+		goto out;
+	if (read_text_file(file, &text)) {
+		test_fail(&t, "cannot read %s", file);
+		goto out;
+	}
+	n = json_lines(&t, sb_str(&text), d, 16);
+	if (n >= 0 && (n < 3 || n > 5))
+		test_fail(&t, "%d documents in 1 s at -i 0.3, expected 3 to 5", n);
+out:
+	sb_free(&text);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/* After SIGSTOP and SIGCONT, -i resumes on schedule: no burst of reports. */
+static void sigstop_interval(void)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	double d[64];
+	struct test t;
+	int n;
+
+	if (!test_begin(&t, "signal/sigstop_interval"))
+		return;
+	pinscope_args(&a, "stat", ARGS("-j", "-i", "0.5", "-d", "4"));
+	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
+		goto out;
+	proc_wait(&p, 700);
+	proc_signal(&p, SIGSTOP);
+	proc_wait(&p, 2000);
+	proc_signal(&p, SIGCONT);
+	proc_wait(&p, 20000);
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope", 0))
+		goto out;
+	n = json_lines(&t, sb_str(&p.out), d, 64);
+	for (int i = 1; i < n && i < 64; i++)
+		if (d[i] - d[i - 1] < 0.3)
+			test_fail(&t, "reports %d and %d only %.2f s apart (a burst after SIGCONT)",
+				  i, i + 1, d[i] - d[i - 1]);
+	if (n >= 0 && n > 9)
+		test_fail(&t, "%d reports in 4 s at -i 0.5, at most 9 expected", n);
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/* Whether pid has a handler for sig (SigCgt in /proc/PID/status). */
+static bool catches(pid_t pid, int sig)
+{
+	char path[64], *l;
+	struct strbuf text = {0};
+	unsigned long long mask = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!read_text_file(path, &text) && (l = strstr(sb_str(&text), "SigCgt:")))
+		mask = strtoull(l + 7, NULL, 16);
+	sb_free(&text);
+	return mask & (1ULL << (sig - 1));
+}
+
+/*
+ * SIGINT during start-up (handlers set, not yet tracing): one line saying
+ * so and exit 2 -- or, if start-up won the race, a complete report.
+ */
+static void startup_interrupt(bool json)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	long long until;
+	struct test t;
+
+	if (!test_begin(&t, "signal/startup_interrupt%s", json ? "_json" : ""))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	pinscope_args(&a, "stat", ARGS("-d", "30", "--", "true"));
+	if (json)
+		av_add(&a, "-j");
+	if (proc_start(&p, a.v, NULL)) {
+		test_fail(&t, "cannot start pinscope");
+		goto out;
+	}
+	for (until = now_ms() + 5000; now_ms() < until && !catches(p.pid, SIGINT);)
+		;
+	proc_signal(&p, SIGINT);
+	proc_wait(&p, 20000);
+	proc_log(&p, &t.log);
+	if (strstr(sb_str(&p.err), "Tracing")) {
+		test_note(&t, "start-up ended before the signal: a whole report is the answer");
+		expect_exit(&t, &p, "pinscope", 0);
+		goto out;
+	}
+	if (!expect_exit(&t, &p, "pinscope", 2))
+		goto out;
+	if (json)
+		expect_json_error(&t, &p);
+	else
+		expect_one_error_line(&t, &p);
+	if (!strstr(json ? sb_str(&p.out) : sb_str(&p.err), "interrupted by"))
+		test_fail(&t, "the error does not say \"interrupted by\"");
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/* SIGINT again and again while the report is written: still one whole document. */
+static void sigint_storm(void)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	json_object *doc = NULL;
+	char err[256];
+	struct test t;
+
+	if (!test_begin(&t, "signal/sigint_storm"))
+		return;
+	pinscope_args(&a, "stat", ARGS("-j", "-d", "60"));
+	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
+		goto out;
+	for (int i = 0; i < 40 && !p.exited; i++) {
+		proc_signal(&p, SIGINT);
+		proc_wait(&p, 2);
+	}
+	proc_wait(&p, 10000);
+	proc_log(&p, &t.log);
+	if (!expect_exit(&t, &p, "pinscope", 0))
+		goto out;
+	doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
+	if (!doc || !jpath(doc, "rings"))
+		test_fail(&t, "stdout is not one whole report: %s", doc ? "no rings" : err);
+out:
+	json_object_put(doc);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/* Valid UTF-8 (no byte sequence a strict decoder refuses). */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 : 0;
+
+		if (!n || (n == 2 && *p < 0xc2))
+			return false;
+		for (int i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}
+
+/*
+ * Hostile names: the workload run through a symlink whose name becomes its
+ * comm (cut mid-character at 15 bytes) and argv[0] (ESC, a newline, \xff).
+ */
+static void hostile_names(bool json)
+{
+	/* nine alphas: the comm holds seven and half of the eighth */
+	static const char alphas[] = "\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1"
+				     "\xce\xb1\xce\xb1";
+	static const char escape[] = "\x1b[2J\n\xff";
+	char dir[4096], link[4200];
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	json_object *doc = NULL;
+	char err[256];
+	struct test t;
+
+	if (!test_begin(&t, "names/%s", json ? "json_utf8" : "text_escaped"))
+		return;
+	if (!pinscope_ready(&t) || test_mkdir(&t, t.name, dir, sizeof(dir)))
+		goto out;
+	snprintf(link, sizeof(link), "%s/%s", dir, json ? alphas : escape);
+	if (symlink(env.workload, link)) {
+		test_fail(&t, "symlink: %s", strerror(errno));
+		goto out;
+	}
+	pinscope_args(&a, "stat", json ? ARGS("-j", "--") : ARGS("--"));
+	av_add(&a, "%s", link);
+	av_add(&a, "read_fixed_direct");
+	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
+		goto out;
+	if (json) {
+		/* the workload's oracle is the first line, the report follows */
+		const char *report = strstr(sb_str(&p.out), "\n{");
+		json_object *ring;
+
+		if (!utf8_valid(sb_str(&p.out)))
+			test_fail(&t, "stdout is not valid UTF-8");
+		doc = report ? json_parse_strict(report + 1, err, sizeof(err)) : NULL;
+		if (!doc) {
+			test_fail(&t, "no report after the oracle: %s", report ? err : "none");
+			goto out;
+		}
+		ring = json_object_array_get_idx(jpath(doc, "rings"), 0);
+		if (strcmp(json_object_get_string(jpath(ring, "comm")) ?: "",
+			   "\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xce\xb1\xef\xbf\xbd"))
+			test_fail(&t, "rings[0].comm: %s, expected seven alphas and U+FFFD",
+				  jstr(jpath(ring, "comm")));
+	} else {
+		const char *out = sb_str(&p.out);
+
+		for (const char *c = out; *c; c++)
+			if (((unsigned char)*c < 0x20 && *c != '\n') || (unsigned char)*c == 0xff) {
+				test_fail(&t, "stdout holds byte 0x%02x", (unsigned char)*c);
+				break;
+			}
+		if (!strstr(out, "\\x1b[2J\\x0a\\xff (pid"))
+			test_fail(&t, "the command line does not show \\x1b[2J\\x0a\\xff");
+	}
+out:
+	json_object_put(doc);
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * Under an address-space limit (ulimit -v) at every stage of start-up and
+ * reporting: a whole report (exit 0) or one JSON error (exit 2) that says
+ * memory, never a signal (json-c once aborted) and never "no BTF".
+ */
+static void memory_limits(void)
+{
+	static const long limits_kib[] = { 6000, 10000, 14000, 18000, 24000, 32000, 48000 };
+	struct test t;
+
+	if (!test_begin(&t, "memory/ulimit_v_json"))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	for (size_t i = 0; i < sizeof(limits_kib) / sizeof(limits_kib[0]); i++) {
+		struct proc_opts o = { .timeout_s = 60, .rlimit_as_kib = limits_kib[i] };
+		struct argv_buf a = {0};
+		struct proc p = {0};
+		json_object *doc = NULL;
+		char err[256];
+		int code;
+
+		pinscope_args(&a, "stat", ARGS("-j", "-d", "0.3"));
+		if (!run(&t, &p, &a, &o))
+			break;
+		code = proc_exit_code(&p);
+		doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
+		if (code == 0 && (!doc || !jpath(doc, "rings")))
+			test_fail(&t, "ulimit -v %ld: exit 0 without a whole report", limits_kib[i]);
+		else if (code == 2 && (!doc || !jpath(doc, "error")))
+			test_fail(&t, "ulimit -v %ld: exit 2 without one JSON error", limits_kib[i]);
+		else if (code == 2 && !strstr(sb_str(&p.out), "memory"))
+			test_fail(&t, "ulimit -v %ld: the error does not say memory: %s",
+				  limits_kib[i], sb_str(&p.out));
+		else if (code != 0 && code != 2)
+			expect_exit(&t, &p, "pinscope under ulimit -v", 2);
+		else
+			test_note(&t, "ulimit -v %ld: exit %d", limits_kib[i], code);
+		json_object_put(doc);
+		proc_free(&p);
+		av_free(&a);
+	}
+out:
+	test_end(&t);
+}
+
+void run_output_tests(void)
+{
+	write_errors();
+	output_file_kept();
+	reader_gone();
+	json_lines_file();
+	sigstop_interval();
+	startup_interrupt(false);
+	startup_interrupt(true);
+	sigint_storm();
+	hostile_names(true);
+	hostile_names(false);
+	memory_limits();
+}
+
+/* ---- each text output once: output/text_width measures them ---- */
+
+struct text_case {
+	const char *name, *sub;
+	const char *const *args;
+	int exit;		/* expected exit status */
+	const char *says;	/* a line that must appear in stdout */
+};
+
+static void text_case(const struct text_case *c)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+
+	if (!test_begin(&t, "text/%s", c->name))
+		return;
+	if (strcmp(c->sub, "help") && !pinscope_ready(&t))
+		goto out;
+	if (!strcmp(c->sub, "help")) {
+		av_add(&a, "%s", env.pinscope);
+		av_add(&a, "help");
+	} else {
+		pinscope_args(&a, c->sub, NULL);
+		for (const char *const *arg = c->args; arg && *arg; arg++)
+			av_add(&a, "%s", !strcmp(*arg, "WORKLOAD") ? env.workload : *arg);
+	}
+	if (!run(&t, &p, &a, NULL))
+		goto out;
+	if (strstr(sb_str(&p.out), "\"status\":\"skipped\"")) {
+		test_skip(&t, "the workload case is skipped on this kernel");
+		goto out;
+	}
+	expect_exit(&t, &p, "pinscope", c->exit);
+	if (c->says && !strstr(sb_str(&p.out), c->says))
+		test_fail(&t, "stdout does not say \"%s\"", c->says);
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_text_tests(void)
+{
+	const struct text_case cases[] = {
+		{ "help", "help", NULL, 0, "Exit status:" },
+		{ "features", "features", NULL, 0, "io_uring registered-buffer features:" },
+		{ "stat_doctor", "stat", ARGS("--", "WORKLOAD", "err_memlock"), 0,
+		  "failed registrations, and why:" },
+		{ "stat_clone_busy", "stat", ARGS("--", "WORKLOAD", "clone_busy"), 0,
+		  "failed registrations, and why:" },
+		{ "check_pinned_twice", "check", ARGS("--", "WORKLOAD", "pinned_twice"), 1,
+		  "memory pinned by two rings at once:" },
+		{ "check_pass", "check", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0,
+		  "verdict: PASS" },
+		{ "check_no_mmap", "check", ARGS("--", "WORKLOAD", "no_mmap_huge"), 0,
+		  "NO_MMAP" },
+		{ "trace_clone", "trace", ARGS("--", "WORKLOAD", "clone_whole"), 0,
+		  "(cloned from ring " },
+		{ "hist", "hist", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0, NULL },
+		{ "stat_bpf_stats", "stat", ARGS("--bpf-stats", "-H", "--", "WORKLOAD",
+						 "read_fixed_direct"), 0, "BPF program cost" },
+		{ "stat_pid_and_duration", "stat", ARGS("-d", "0.5", "--", "sleep", "5"), 0,
+		  "exited 143 (SIGTERM at the -d deadline)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		text_case(&cases[i]);
+}
