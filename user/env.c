@@ -38,8 +38,8 @@ static int parse_seconds(const char *opt, const char *s, double *out)
 	v = strtod(s, &end);
 	/* !(v > 0) also refuses nan; inf and 1e99 fail the upper bound */
 	if (errno || end == s || *end || !(v > 0) || v > ENV_MAX_SECONDS) {
-		ps_error("%s: expected seconds, more than 0 and at most %.0f (about 115 "
-			 "days), got '%s'", opt, ENV_MAX_SECONDS, s);
+		ps_error("%s %s: seconds must be > 0 and <= %.0f (115 days)", opt, s,
+			 ENV_MAX_SECONDS);
 		return PS_EXIT_FAIL;
 	}
 	*out = v;
@@ -131,8 +131,8 @@ static int parse_pids(struct env *env, const char *list)
 			v = v * 10 + (p[i] - '0');
 		}
 		if (!len || v < 1 || v > INT_MAX) {
-			ps_error("-p: expected a process id or a comma-separated list of them, "
-				 "got '%s'", list);
+			ps_error("-p '%s': expected a pid or a comma-separated list of pids",
+				 list);
 			return PS_EXIT_FAIL;
 		}
 		grown = realloc(env->pids, (env->nr_pids + 1) * sizeof(*grown));

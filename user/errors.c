@@ -40,6 +40,23 @@ static size_t json_error_line(const char *msg, char *buf, size_t len)
 	return o < len ? o : len - 1;
 }
 
+/*
+ * "pinscope: msg" on stderr: one line within 80 columns (a long path or
+ * reason loses its middle), nothing in it a terminal would act on.
+ */
+static void text_line(const char *msg, char *safe, size_t safe_len, char *line, size_t len)
+{
+	static const char prefix[] = "pinscope: ";
+	size_t n;
+
+	fmt_printable(msg, safe, safe_len, 0);
+	n = snprintf(line, len, "%s", prefix);
+	fmt_elide(safe, line + n, len - n - 1, FMT_COLUMNS - (int)n);
+	n = strlen(line);
+	line[n++] = '\n';
+	write_all(STDERR_FILENO, line, n);
+}
+
 void ps_error(const char *fmt, ...)
 {
 	char msg[512], safe[2048], line[2048 + 16];
@@ -55,21 +72,16 @@ void ps_error(const char *fmt, ...)
 		if (!write_all(STDOUT_FILENO, line, n))
 			return;
 	}
-	n = snprintf(line, sizeof(line), "pinscope: %s\n",
-		     fmt_printable(msg, safe, sizeof(safe), 0));
-	write_all(STDERR_FILENO, line, n < sizeof(line) ? n : sizeof(line) - 1);
+	text_line(msg, safe, sizeof(safe), line, sizeof(line));
 }
 
 void ps_note(const char *fmt, ...)
 {
 	char msg[512], safe[2048], line[2048 + 16];
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	n = snprintf(line, sizeof(line), "pinscope: %s\n",
-		     fmt_printable(msg, safe, sizeof(safe), 0));
-	write_all(STDERR_FILENO, line, n < sizeof(line) ? n : sizeof(line) - 1);
+	text_line(msg, safe, sizeof(safe), line, sizeof(line));
 }

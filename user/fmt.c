@@ -111,6 +111,33 @@ const char *fmt_printable(const char *s, char *buf, size_t len, int max_cols)
 	return buf;
 }
 
+/* Byte offset of the n-th character (UTF-8) of s, or its length. */
+static size_t char_offset(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; s[i] && n; n--)
+		for (i++; ((unsigned char)s[i] & 0xc0) == 0x80; i++)
+			;
+	return i;
+}
+
+const char *fmt_elide(const char *s, char *buf, size_t len, int max_cols)
+{
+	size_t chars = 0, head, tail_at;
+
+	for (const char *p = s; *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (chars <= (size_t)max_cols || max_cols < 5) {
+		snprintf(buf, len, "%s", s);
+		return buf;
+	}
+	head = (max_cols - 3) / 2;
+	tail_at = char_offset(s, chars - (max_cols - 3 - head));
+	snprintf(buf, len, "%.*s...%s", (int)char_offset(s, head), s, s + tail_at);
+	return buf;
+}
+
 void fmt_wrap(FILE *out, int col, int indent, const char *text)
 {
 	const char *p = text;

@@ -27,6 +27,11 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
  */
 const char *fmt_printable(const char *s, char *buf, size_t len, int max_cols);
 /*
+ * Printable text (fmt_printable's) cut to max_cols characters by taking out
+ * its middle ("..."): the start and the end of a message both survive.
+ */
+const char *fmt_elide(const char *s, char *buf, size_t len, int max_cols);
+/*
  * Prints text (ASCII) starting at column col, wrapped at spaces to fit
  * FMT_COLUMNS; continuation lines start with indent spaces. Ends the line.
  */

@@ -56,8 +56,7 @@ static int check_caps(void)
 	perfmon = has_cap(data, CAP_PERFMON) || admin;
 	if (bpf && perfmon)
 		return 0;
-	ps_error("missing capability %s: loading tracing BPF programs needs CAP_BPF and "
-		 "CAP_PERFMON (or CAP_SYS_ADMIN); run pinscope as root",
+	ps_error("missing %s: tracing needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN",
 		 !bpf ? "CAP_BPF" : "CAP_PERFMON");
 	return PS_EXIT_FAIL;
 }
@@ -231,8 +230,8 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 		}
 		if (next_tick && now >= next_tick && tick) {
 			tick(s, cookie);
-			/* after SIGSTOP or a slow report: back on schedule, no burst */
-			next_tick += interval * (1 + (long long)((now - next_tick) / interval));
+			/* a tick missed (SIGSTOP, a slow report): one interval from now, no burst */
+			next_tick = now - next_tick >= interval ? now + interval : next_tick + interval;
 		}
 	}
 	s->stop_signal = ps_signal_caught();

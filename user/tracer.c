@@ -340,7 +340,7 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 		goto fail;
 	}
 	if (e) {
-		snprintf(err, errlen, "backend %s cannot work here: %s (-v shows libbpf's log)",
+		snprintf(err, errlen, "backend %s unusable here: %s (-v: libbpf's log)",
 			 flavour_name(list[n - 1]), why);
 		goto fail;
 	}
