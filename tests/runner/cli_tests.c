@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * pinscope's edges: input it must refuse (exit 2, one "pinscope: " line on
- * stderr, or {"error": …} with -j), running without the capabilities it
- * needs, SIGINT (report and exit 0) and SIGKILL (nothing left loaded).
+ * stderr, or one {"error": …} line on stdout and nothing else with -j;
+ * no BPF program left loaded), running without the capabilities it needs,
+ * SIGINT (report and exit 0) and SIGKILL (nothing left loaded). The rest
+ * of issue 13's table (write errors, signals at start-up, memory limits,
+ * hostile names) is in output_tests.c, -p and -d in session_tests.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -40,6 +43,7 @@ struct cli_case {
 	/* Arguments after "pinscope"; PID and BACKEND are filled in. */
 	struct { enum cli_arg kind; const char *text; } args[8];
 	bool drop_caps;
+	const char *says;	/* the error must hold this (NULL: any) */
 };
 
 #define A(s)	{ ARG, s }
@@ -59,6 +63,26 @@ static const struct cli_case cli_cases[] = {
 	{ .name = "no_caps", .args = { A("stat"), B, A("-d"), A("2") }, .drop_caps = true },
 	{ .name = "no_caps_json", .args = { A("stat"), A("-j"), B, A("-d"), A("2") },
 	  .drop_caps = true },
+	/* the bad-input table of issue 13: each refused with one line, exit 2 */
+	{ .name = "pid_leading_space", .args = { A("stat"), A("-p"), A(" 1") }, .says = "-p ' 1'" },
+	{ .name = "pid_trailing_comma", .args = { A("stat"), A("-p"), A("1,") }, .says = "-p '1,'" },
+	{ .name = "pid_cluster_json", .args = { A("stat"), A("-jp"), A("abc") }, .says = "abc" },
+	{ .name = "pid_long_prefix_json", .args = { A("stat"), A("--js"), A("-p"), A("abc") },
+	  .says = "abc" },
+	{ .name = "duration_too_long", .args = { A("stat"), A("-d"), A("1e99") },
+	  .says = "10000000" },
+	{ .name = "interval_nan", .args = { A("stat"), A("-i"), A("nan") }, .says = "-i nan" },
+	{ .name = "check_interval", .args = { A("check"), A("-i"), A("1") },
+	  .says = "does not apply to check" },
+	{ .name = "check_interval_json", .args = { A("check"), A("-j"), A("--interval=1") },
+	  .says = "does not apply to check" },
+	{ .name = "features_command", .args = { A("features"), A("--"), A("true") },
+	  .says = "runs no command" },
+	{ .name = "option_cluster_json", .args = { A("frobnicate"), A("-vj") } },
+	{ .name = "command_missing", .args = { A("stat"), B, A("-d"), A("5"), A("--"),
+					       A("/nonexistent/pinscope-no-such-command") } },
+	{ .name = "command_missing_json", .args = { A("stat"), A("-j"), B, A("-d"), A("5"),
+		A("--"), A("/nonexistent/pinscope-no-such-command") } },
 };
 
 static bool is_json_case(const struct cli_case *c)
@@ -89,7 +113,10 @@ void expect_json_error(struct test *t, const struct proc *p)
 {
 	char err[256];
 	json_object *doc = json_parse_strict(sb_str(&p->out), err, sizeof(err));
+	const char *nl = strchr(sb_str(&p->out), '\n');
 
+	if (nl && nl[1])
+		test_fail(t, "stdout: more than one line, expected one JSON error");
 	if (!p->out.len)
 		test_fail(t, "stdout: empty, expected a JSON object with key \"error\"");
 	else if (!doc)
@@ -157,6 +184,11 @@ static void run_cli_case(const struct cli_case *c)
 		expect_json_error(&t, &p);
 	else
 		expect_one_error_line(&t, &p);
+	/* with -j the one JSON error is all: nothing on stderr either */
+	if (is_json_case(c) && p.err.len)
+		test_fail(&t, "stderr: \"%s\", expected nothing with -j", sb_str(&p.err));
+	if (c->says && !strstr(is_json_case(c) ? sb_str(&p.out) : sb_str(&p.err), c->says))
+		test_fail(&t, "the error does not say \"%s\"", c->says);
 	if (check_leak)
 		expect_no_new_ps_progs(&t, &before, 2000);
 out:
