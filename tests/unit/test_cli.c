@@ -61,6 +61,13 @@ void test_cli_pids(void)
 	ASSERT_EQ(parse_args(&env, ENV_OPTS_ALL, ARGS("stat", "-i", "nan")), 2, "-i nan");
 	ASSERT_EQ(parse_args(&env, ENV_OPTS_ALL, ARGS("stat", "-d", "10000000")), 0,
 		  "-d at the limit");
+	char all_but_i[64];
+	const char *i = strstr(ENV_OPTS_ALL, "i:");
+
+	/* check takes every option but -i: the two lists must not drift apart */
+	snprintf(all_but_i, sizeof(all_but_i), "%.*s%s", (int)(i - ENV_OPTS_ALL), ENV_OPTS_ALL,
+		 i + 2);
+	ASSERT_STREQ(ENV_OPTS_CHECK, all_but_i, "ENV_OPTS_CHECK is ENV_OPTS_ALL without -i");
 	ASSERT_EQ(parse_args(&env, ENV_OPTS_CHECK, ARGS("check", "-i", "1")), 2, "check -i");
 	ASSERT_EQ(parse_args(&env, ENV_OPTS_CHECK, ARGS("check", "--interval=1")), 2,
 		  "check --interval");
