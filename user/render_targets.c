@@ -15,7 +15,7 @@ static const char *ended_how(const struct report *r, char *buf, size_t len)
 	const char *why = !r->command_ended_by ? NULL :
 		!strcmp(r->command_ended_by, "duration") ? "at the -d deadline" :
 		!strcmp(r->command_ended_by, "signal") ? "when pinscope was stopped" :
-		"when the report's reader went away";
+		"as the report could not be written";
 
 	if (!why)
 		return "";

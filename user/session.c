@@ -206,13 +206,15 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 {
 	double interval = s->env->interval_s, next_tick = interval;
 	bool deadline = false;
+	int status = PS_EXIT_OK;
 
 	while (!ps_signal_caught()) {
 		int e = tracer_poll(s->tracer, 50);
 
 		if (e < 0 && e != -EINTR) {
 			ps_error("reading events: %s", strerror(-e));
-			return PS_EXIT_FAIL;
+			status = PS_EXIT_FAIL;
+			break;
 		}
 		if (!tracer_has_events(s->tracer))
 			usleep(50 * 1000);
@@ -242,7 +244,7 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 			    SESSION_GRACE_MS);
 	}
 	tracer_poll(s->tracer, 0);	/* drain what is left */
-	return PS_EXIT_OK;
+	return status;
 }
 
 int session_report(struct session *s, struct report *r)
