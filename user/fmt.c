@@ -142,8 +142,12 @@ void fmt_wrap(FILE *out, int col, int indent, const char *text)
 {
 	const char *p = text;
 
-	while (*p == ' ')
+	/* leading spaces are the caller's indent: kept */
+	while (*p == ' ') {
+		fputc(' ', out);
 		p++;
+		col++;
+	}
 	while (*p) {
 		int room = FMT_COLUMNS - col, len = (int)strlen(p), cut = len;
 

@@ -520,8 +520,59 @@ out:
 	test_end(&t);
 }
 
+/*
+ * Mounts without side effects: in a mount namespace of the test's own with
+ * tracefs and securityfs unmounted, pinscope traces (it needs both), the
+ * command it starts sees neither, and neither is mounted once it is done.
+ */
+static void mounts_private(void)
+{
+	char unshare[4096], script[8192];
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+
+	if (!test_begin(&t, "mounts/no_side_effects"))
+		return;
+	if (!pinscope_ready(&t))
+		goto out;
+	if (!find_in_path("unshare", unshare, sizeof(unshare))) {
+		test_skip(&t, "no unshare(1) to make a mount namespace for the test");
+		goto out;
+	}
+	snprintf(script, sizeof(script),
+		 "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/security 2>/dev/null; "
+		 "echo before $(grep -c 'tracefs\\|securityfs' /proc/mounts); "
+		 "%s stat -d 5 %s%s -- sh -c 'echo command $(grep -c tracefs /proc/mounts)' "
+		 "|| echo pinscope failed; "
+		 "echo after $(grep -c 'tracefs\\|securityfs' /proc/mounts)",
+		 env.pinscope, env.backend ? "--backend=" : "", env.backend ? env.backend : "");
+	av_add(&a, "%s", unshare);
+	av_add(&a, "-m");
+	av_add(&a, "--propagation");
+	av_add(&a, "private");
+	av_add(&a, "/bin/sh");
+	av_add(&a, "-c");
+	av_add(&a, "%s", script);
+	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "the test's shell", 0))
+		goto out;
+	if (!strstr(sb_str(&p.out), "before 0\n"))
+		test_skip(&t, "tracefs or securityfs could not be unmounted for the test");
+	else if (!strstr(sb_str(&p.out), "command 0\n"))
+		test_fail(&t, "the command saw tracefs mounted by pinscope");
+	else if (!strstr(sb_str(&p.out), "after 0\n"))
+		test_fail(&t, "tracefs or securityfs still mounted after pinscope exited");
+	else if (strstr(sb_str(&p.out), "pinscope failed"))
+		test_fail(&t, "pinscope failed without tracefs mounted beforehand");
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
 void run_output_tests(void)
 {
+	mounts_private();
 	write_errors();
 	output_file_kept();
 	reader_gone();

@@ -145,6 +145,12 @@ void test_cli_wrap(void)
 	ASSERT_STREQ(squeezed_out, squeezed_in, "every character printed");
 	ASSERT_TRUE(text[len - 1] == '\n', "ends the line");
 	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	fmt_wrapf(f, 4, "  (%s not used: %s)", "fentry", "refused");
+	fclose(f);
+	ASSERT_STREQ(text, "  (fentry not used: refused)\n", "leading indent kept");
+	free(text);
 }
 
 /* An allocation failure at any point of a report: no abort, no document. */
