@@ -163,7 +163,8 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 	}
 	/* the command never ran: nothing to report, one line (README: Exit statuses) */
 	if (ps_signal_caught()) {
-		ps_error("interrupted by %s before tracing began", strsignal(ps_signal_caught()));
+		ps_error("interrupted by SIG%s before tracing began",
+			 sigabbrev_np(ps_signal_caught()) ?: "?");
 		return PS_EXIT_FAIL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &s->start);

@@ -326,9 +326,8 @@ static void startup_interrupt(bool json)
 		return;
 	if (!pinscope_ready(&t))
 		goto out;
-	pinscope_args(&a, "stat", ARGS("-d", "30", "--", "true"));
-	if (json)
-		av_add(&a, "-j");
+	pinscope_args(&a, "stat", json ? ARGS("-j", "-d", "30", "--", "true") :
+					 ARGS("-d", "30", "--", "true"));
 	if (proc_start(&p, a.v, NULL)) {
 		test_fail(&t, "cannot start pinscope");
 		goto out;
@@ -349,8 +348,8 @@ static void startup_interrupt(bool json)
 		expect_json_error(&t, &p);
 	else
 		expect_one_error_line(&t, &p);
-	if (!strstr(json ? sb_str(&p.out) : sb_str(&p.err), "interrupted by"))
-		test_fail(&t, "the error does not say \"interrupted by\"");
+	if (!strstr(json ? sb_str(&p.out) : sb_str(&p.err), "interrupted by SIGINT"))
+		test_fail(&t, "the error does not say \"interrupted by SIGINT\"");
 out:
 	proc_free(&p);
 	av_free(&a);
