@@ -79,14 +79,18 @@ static void write_errors(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct proc_opts o = { .timeout_s = 60, .close_stdout = cases[i].close_stdout };
+		struct id_set before = {0};
 		struct argv_buf a = {0};
 		struct proc p = {0};
 		struct test t;
 
 		if (!test_begin(&t, "%s", cases[i].name))
 			continue;
+		bool check_leak;
+
 		if (!pinscope_ready(&t))
 			goto next;
+		check_leak = ps_progs_snapshot(&t, &before);
 		pinscope_args(&a, "stat", ARGS("-d", "0.5"));
 		if (cases[i].json)
 			av_add(&a, "-j");
@@ -109,7 +113,10 @@ static void write_errors(void)
 		} else {
 			expect_banner_and_error(&t, &p, cases[i].what);
 		}
+		if (check_leak)
+			expect_no_new_ps_progs(&t, &before, 2000);
 next:
+		id_set_free(&before);
 		proc_free(&p);
 		av_free(&a);
 		test_end(&t);
@@ -317,6 +324,7 @@ static bool catches(pid_t pid, int sig)
  */
 static void startup_interrupt(bool json)
 {
+	struct id_set before = {0};
 	struct argv_buf a = {0};
 	struct proc p = {0};
 	long long until;
@@ -324,8 +332,11 @@ static void startup_interrupt(bool json)
 
 	if (!test_begin(&t, "signal/startup_interrupt%s", json ? "_json" : ""))
 		return;
+	bool check_leak;
+
 	if (!pinscope_ready(&t))
 		goto out;
+	check_leak = ps_progs_snapshot(&t, &before);
 	pinscope_args(&a, "stat", json ? ARGS("-j", "-d", "30", "--", "true") :
 					 ARGS("-d", "30", "--", "true"));
 	if (proc_start(&p, a.v, NULL)) {
@@ -350,7 +361,10 @@ static void startup_interrupt(bool json)
 		expect_one_error_line(&t, &p);
 	if (!strstr(json ? sb_str(&p.out) : sb_str(&p.err), "interrupted by SIGINT"))
 		test_fail(&t, "the error does not say \"interrupted by SIGINT\"");
+	if (check_leak)
+		expect_no_new_ps_progs(&t, &before, 2000);
 out:
+	id_set_free(&before);
 	proc_free(&p);
 	av_free(&a);
 	test_end(&t);
