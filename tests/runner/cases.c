@@ -419,3 +419,48 @@ void run_fio_tests(void)
 	run_fio("fixedbufs", true);
 	run_fio("no_fixedbufs", false);
 }
+
+void pinscope_args(struct argv_buf *a, const char *sub, const char *const *args)
+{
+	av_add(a, "%s", env.pinscope);
+	av_add(a, "%s", sub);
+	if (env.backend && strcmp(sub, "features"))
+		av_add(a, "--backend=%s", env.backend);
+	for (; args && *args; args++)
+		av_add(a, "%s", *args);
+}
+
+bool run_to_end(struct test *t, struct proc *p, struct argv_buf *a, const struct proc_opts *o)
+{
+	int ret = proc_run(p, a->v, o);
+
+	if (ret) {
+		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
+		return false;
+	}
+	proc_log(p, &t->log);
+	return true;
+}
+
+int json_lines(struct test *t, const char *s, double *durations, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, "\n");
+		char *line = strndup(s, len), err[256];
+		json_object *doc = json_parse_strict(line, err, sizeof(err));
+
+		free(line);
+		if (!doc) {
+			test_fail(t, "line %d is not one JSON document: %s", n + 1, err);
+			return -1;
+		}
+		if (n < max)
+			durations[n] = json_object_get_double(jpath(doc, "duration_s"));
+		n++;
+		json_object_put(doc);
+		s += len + (s[len] == '\n');
+	}
+	return n;
+}

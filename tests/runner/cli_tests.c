@@ -2,10 +2,10 @@
 /*
  * pinscope's edges: input it must refuse (exit 2, one "pinscope: " line on
  * stderr, or one {"error": …} line on stdout and nothing else with -j;
- * no BPF program left loaded), running without the capabilities it needs,
- * SIGINT (report and exit 0) and SIGKILL (nothing left loaded). The rest
- * of issue 13's table (write errors, signals at start-up, memory limits,
- * hostile names) is in output_tests.c, -p and -d in session_tests.c.
+ * no BPF program left loaded), and running without the capabilities it
+ * needs. The rest of issue 13's table is in output_tests.c (write errors,
+ * memory limits, hostile names) and signal_tests.c (signals at start-up);
+ * -p and -d in session_tests.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -234,105 +234,4 @@ bool start_tracing(struct test *t, struct proc *p, struct argv_buf *a,
 		return false;
 	}
 	return true;
-}
-
-static void sigint_report(void)
-{
-	static const char *const keys[] = { "kernel", "backend", "rings",
-					    "lost_events" };
-	struct id_set before = {0};
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	json_object *doc = NULL;
-	bool check_leak;
-	char err[256];
-	struct test t;
-
-	if (!test_begin(&t, "signal/sigint_report"))
-		return;
-	av_add(&a, "%s", env.pinscope);
-	av_add(&a, "stat");
-	av_add(&a, "-j");
-	av_add(&a, "-d");
-	av_add(&a, "60");
-	if (env.backend)
-		av_add(&a, "--backend=%s", env.backend);
-	check_leak = env.privileged && ps_progs_snapshot(&t, &before);
-	if (!start_tracing(&t, &p, &a, NULL))
-		goto out;
-	proc_signal(&p, SIGINT);
-	if (!proc_wait(&p, 5000)) {
-		test_fail(&t, "pinscope still running 5 s after SIGINT");
-		proc_kill(&p);
-	}
-	proc_log(&p, &t.log);
-	if (!expect_exit(&t, &p, "pinscope after SIGINT", 0))
-		goto leak;
-	doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
-	if (!doc || !json_object_is_type(doc, json_type_object)) {
-		test_fail(&t, "stdout: %s", doc ? "not a JSON object" : err);
-		goto leak;
-	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!json_object_object_get_ex(doc, keys[i], NULL))
-			test_fail(&t, "report: no key \"%s\"", keys[i]);
-leak:
-	if (check_leak)
-		expect_no_new_ps_progs(&t, &before, 2000);
-out:
-	json_object_put(doc);
-	id_set_free(&before);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-static void sigkill_cleanup(void)
-{
-	struct id_set before = {0}, during = {0};
-	struct strbuf names = {0};
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	struct test t;
-	int ret;
-
-	if (!test_begin(&t, "signal/sigkill_cleanup"))
-		return;
-	av_add(&a, "%s", env.pinscope);
-	av_add(&a, "stat");
-	av_add(&a, "-d");
-	av_add(&a, "60");
-	if (env.backend)
-		av_add(&a, "--backend=%s", env.backend);
-	if (env.privileged && !ps_progs_snapshot(&t, &before)) {
-		test_fail(&t, "cannot list BPF programs");
-		goto out;
-	}
-	if (!start_tracing(&t, &p, &a, NULL))
-		goto out;
-	/* Without ps_* programs loaded, "none left" would prove nothing. */
-	ret = bpf_ps_progs(&during, &names);
-	if (ret)
-		test_fail(&t, "listing BPF programs: %s", strerror(-ret));
-	else if (during.n <= before.n)
-		test_fail(&t, "no ps_* BPF program loaded while pinscope was tracing");
-	else
-		test_note(&t, "loaded while tracing: %s", sb_str(&names));
-	proc_signal(&p, SIGKILL);
-	proc_wait(&p, 2000);
-	proc_log(&p, &t.log);
-	expect_no_new_ps_progs(&t, &before, 2000);
-out:
-	id_set_free(&before);
-	id_set_free(&during);
-	sb_free(&names);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-void run_signal_tests(void)
-{
-	sigint_report();
-	sigkill_cleanup();
 }

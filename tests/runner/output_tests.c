@@ -2,10 +2,10 @@
 /*
  * Where pinscope's output goes and what survives: write errors (exit 2, one
  * line), a reader that goes away (a clean end, the command not left
- * running), -o FILE untouched by a run that never started, signals at
- * start-up and mid-report, -i after SIGSTOP, hostile names (valid UTF-8 in
- * JSON, no control bytes in text), memory limits (a report or one JSON
- * error, never a signal); and each text output once, for output/text_width.
+ * running), -o FILE untouched by a run that never started, JSON Lines in a
+ * file, hostile names (valid UTF-8 in JSON, no control bytes in text),
+ * memory limits (a report or one JSON error, never a signal), and mounts
+ * that leave nothing behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,32 +17,6 @@
 #include <sys/stat.h>
 
 #include "runner.h"
-
-/* pinscope SUBCOMMAND [--backend] then the NULL-terminated args */
-static void pinscope_args(struct argv_buf *a, const char *sub, const char *const *args)
-{
-	av_add(a, "%s", env.pinscope);
-	av_add(a, "%s", sub);
-	if (env.backend && strcmp(sub, "features"))
-		av_add(a, "--backend=%s", env.backend);
-	for (; args && *args; args++)
-		av_add(a, "%s", *args);
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-/* Runs pinscope to its end; false (test failed) when it cannot start. */
-static bool run(struct test *t, struct proc *p, struct argv_buf *a, const struct proc_opts *o)
-{
-	int ret = proc_run(p, a->v, o);
-
-	if (ret) {
-		test_fail(t, "cannot start pinscope: %s", strerror(-ret));
-		return false;
-	}
-	proc_log(p, &t->log);
-	return true;
-}
 
 /* Lines of s that are not empty. */
 static int count_lines(const char *s)
@@ -98,7 +72,7 @@ static void write_errors(void)
 			av_add(&a, "-o");
 			av_add(&a, "%s", cases[i].out);
 		}
-		if (!run(&t, &p, &a, &o))
+		if (!run_to_end(&t, &p, &a, &o))
 			goto next;
 		expect_exit(&t, &p, "pinscope", 2);
 		if (cases[i].json) {
@@ -147,7 +121,7 @@ static void output_file_kept(void)
 	close(fd);
 	pinscope_args(&a, "stat", ARGS("-d", "1", "--backend=nosuchbackend", "-o"));
 	av_add(&a, "%s", kept);
-	if (!run(&t, &p, &a, NULL))
+	if (!run_to_end(&t, &p, &a, NULL))
 		goto out;
 	expect_exit(&t, &p, "pinscope --backend=nosuchbackend", 2);
 	expect_one_error_line(&t, &p);
@@ -157,7 +131,7 @@ static void output_file_kept(void)
 	av_free(&a);
 	pinscope_args(&a, "stat", ARGS("-d", "1", "-p", "abc", "-o"));
 	av_add(&a, "%s", fresh);
-	if (!run(&t, &p, &a, NULL))
+	if (!run_to_end(&t, &p, &a, NULL))
 		goto out;
 	expect_exit(&t, &p, "pinscope -p abc", 2);
 	if (!access(fresh, F_OK))
@@ -210,30 +184,6 @@ out:
 	test_end(&t);
 }
 
-/* Each line of s parses as one JSON document; returns how many, -1 if one does not. */
-static int json_lines(struct test *t, const char *s, double *durations, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		size_t len = strcspn(s, "\n");
-		char *line = strndup(s, len), err[256];
-		json_object *doc = json_parse_strict(line, err, sizeof(err));
-
-		free(line);
-		if (!doc) {
-			test_fail(t, "line %d is not one JSON document: %s", n + 1, err);
-			return -1;
-		}
-		if (n < max)
-			durations[n] = json_object_get_double(jpath(doc, "duration_s"));
-		n++;
-		json_object_put(doc);
-		s += len + (s[len] == '\n');
-	}
-	return n;
-}
-
 /* -j -i -o FILE: JSON Lines in the file too. */
 static void json_lines_file(void)
 {
@@ -252,7 +202,10 @@ static void json_lines_file(void)
 	snprintf(file, sizeof(file), "%s/report.jsonl", dir);
 	pinscope_args(&a, "stat", ARGS("-j", "-i", "0.3", "-d", "1", "-o"));
 	av_add(&a, "%s", file);
-	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
+	av_add(&a, "--");	/* a command of its own: other tracers' rings stay out */
+	av_add(&a, "sleep");
+	av_add(&a, "30");
+	if (!run_to_end(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
 		goto out;
 	if (read_text_file(file, &text)) {
 		test_fail(&t, "cannot read %s", file);
@@ -263,140 +216,6 @@ static void json_lines_file(void)
 		test_fail(&t, "%d documents in 1 s at -i 0.3, expected 3 to 5", n);
 out:
 	sb_free(&text);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-/* After SIGSTOP and SIGCONT, -i resumes on schedule: no burst of reports. */
-static void sigstop_interval(void)
-{
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	double d[64];
-	struct test t;
-	int n;
-
-	if (!test_begin(&t, "signal/sigstop_interval"))
-		return;
-	pinscope_args(&a, "stat", ARGS("-j", "-i", "0.5", "-d", "4", "--", "sleep", "30"));
-	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
-		goto out;
-	proc_wait(&p, 700);
-	proc_signal(&p, SIGSTOP);
-	proc_wait(&p, 2000);
-	proc_signal(&p, SIGCONT);
-	proc_wait(&p, 20000);
-	proc_log(&p, &t.log);
-	if (!expect_exit(&t, &p, "pinscope", 0))
-		goto out;
-	n = json_lines(&t, sb_str(&p.out), d, 64);
-	/* the last document is the final report (at -d), not a tick */
-	for (int i = 1; i < n - 1 && i < 64; i++)
-		if (d[i] - d[i - 1] < 0.4)
-			test_fail(&t, "reports %d and %d only %.2f s apart (a burst after SIGCONT)",
-				  i, i + 1, d[i] - d[i - 1]);
-	if (n >= 0 && n > 9)
-		test_fail(&t, "%d reports in 4 s at -i 0.5, at most 9 expected", n);
-out:
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-/* Whether pid has a handler for sig (SigCgt in /proc/PID/status). */
-static bool catches(pid_t pid, int sig)
-{
-	char path[64], *l;
-	struct strbuf text = {0};
-	unsigned long long mask = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (!read_text_file(path, &text) && (l = strstr(sb_str(&text), "SigCgt:")))
-		mask = strtoull(l + 7, NULL, 16);
-	sb_free(&text);
-	return mask & (1ULL << (sig - 1));
-}
-
-/*
- * SIGINT during start-up (handlers set, not yet tracing): one line saying
- * so and exit 2 -- or, if start-up won the race, a complete report.
- */
-static void startup_interrupt(bool json)
-{
-	struct id_set before = {0};
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	long long until;
-	struct test t;
-
-	if (!test_begin(&t, "signal/startup_interrupt%s", json ? "_json" : ""))
-		return;
-	bool check_leak;
-
-	if (!pinscope_ready(&t))
-		goto out;
-	check_leak = ps_progs_snapshot(&t, &before);
-	pinscope_args(&a, "stat", json ? ARGS("-j", "-d", "30", "--", "true") :
-					 ARGS("-d", "30", "--", "true"));
-	if (proc_start(&p, a.v, NULL)) {
-		test_fail(&t, "cannot start pinscope");
-		goto out;
-	}
-	for (until = now_ms() + 5000; now_ms() < until && !catches(p.pid, SIGINT);)
-		;
-	proc_signal(&p, SIGINT);
-	proc_wait(&p, 20000);
-	proc_log(&p, &t.log);
-	if (strstr(sb_str(&p.err), "Tracing")) {
-		test_note(&t, "start-up ended before the signal: a whole report is the answer");
-		expect_exit(&t, &p, "pinscope", 0);
-		goto out;
-	}
-	if (!expect_exit(&t, &p, "pinscope", 2))
-		goto out;
-	if (json)
-		expect_json_error(&t, &p);
-	else
-		expect_one_error_line(&t, &p);
-	if (!strstr(json ? sb_str(&p.out) : sb_str(&p.err), "interrupted by SIGINT"))
-		test_fail(&t, "the error does not say \"interrupted by SIGINT\"");
-	if (check_leak)
-		expect_no_new_ps_progs(&t, &before, 2000);
-out:
-	id_set_free(&before);
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-/* SIGINT again and again while the report is written: still one whole document. */
-static void sigint_storm(void)
-{
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	json_object *doc = NULL;
-	char err[256];
-	struct test t;
-
-	if (!test_begin(&t, "signal/sigint_storm"))
-		return;
-	pinscope_args(&a, "stat", ARGS("-j", "-d", "60"));
-	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
-		goto out;
-	for (int i = 0; i < 40 && !p.exited; i++) {
-		proc_signal(&p, SIGINT);
-		proc_wait(&p, 2);
-	}
-	proc_wait(&p, 10000);
-	proc_log(&p, &t.log);
-	if (!expect_exit(&t, &p, "pinscope", 0))
-		goto out;
-	doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
-	if (!doc || !jpath(doc, "rings"))
-		test_fail(&t, "stdout is not one whole report: %s", doc ? "no rings" : err);
-out:
-	json_object_put(doc);
 	proc_free(&p);
 	av_free(&a);
 	test_end(&t);
@@ -450,7 +269,7 @@ static void hostile_names(bool json)
 	pinscope_args(&a, "stat", json ? ARGS("-j", "--") : ARGS("--"));
 	av_add(&a, "%s", link);
 	av_add(&a, "read_fixed_direct");
-	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
+	if (!run_to_end(&t, &p, &a, NULL) || !expect_exit(&t, &p, "pinscope", 0))
 		goto out;
 	if (json) {
 		/* the workload's oracle is the first line, the report follows */
@@ -509,8 +328,8 @@ static void memory_limits(void)
 		char err[256];
 		int code;
 
-		pinscope_args(&a, "stat", ARGS("-j", "-d", "0.3"));
-		if (!run(&t, &p, &a, &o))
+		pinscope_args(&a, "stat", ARGS("-j", "-d", "0.3", "--", "sleep", "5"));
+		if (!run_to_end(&t, &p, &a, &o))
 			break;
 		code = proc_exit_code(&p);
 		doc = json_parse_strict(sb_str(&p.out), err, sizeof(err));
@@ -567,7 +386,7 @@ static void mounts_private(void)
 	av_add(&a, "/bin/sh");
 	av_add(&a, "-c");
 	av_add(&a, "%s", script);
-	if (!run(&t, &p, &a, NULL) || !expect_exit(&t, &p, "the test's shell", 0))
+	if (!run_to_end(&t, &p, &a, NULL) || !expect_exit(&t, &p, "the test's shell", 0))
 		goto out;
 	if (!strstr(sb_str(&p.out), "before 0\n"))
 		test_skip(&t, "tracefs or securityfs could not be unmounted for the test");
@@ -590,81 +409,8 @@ void run_output_tests(void)
 	output_file_kept();
 	reader_gone();
 	json_lines_file();
-	sigstop_interval();
-	startup_interrupt(false);
-	startup_interrupt(true);
-	sigint_storm();
 	hostile_names(true);
 	hostile_names(false);
 	memory_limits();
 }
 
-/* ---- each text output once: output/text_width measures them ---- */
-
-struct text_case {
-	const char *name, *sub;
-	const char *const *args;
-	int exit;		/* expected exit status */
-	const char *says;	/* a line that must appear in stdout */
-};
-
-static void text_case(const struct text_case *c)
-{
-	struct argv_buf a = {0};
-	struct proc p = {0};
-	struct test t;
-
-	if (!test_begin(&t, "text/%s", c->name))
-		return;
-	if (strcmp(c->sub, "help") && !pinscope_ready(&t))
-		goto out;
-	if (!strcmp(c->sub, "help")) {
-		av_add(&a, "%s", env.pinscope);
-		av_add(&a, "help");
-	} else {
-		pinscope_args(&a, c->sub, NULL);
-		for (const char *const *arg = c->args; arg && *arg; arg++)
-			av_add(&a, "%s", !strcmp(*arg, "WORKLOAD") ? env.workload : *arg);
-	}
-	if (!run(&t, &p, &a, NULL))
-		goto out;
-	if (strstr(sb_str(&p.out), "\"status\":\"skipped\"")) {
-		test_skip(&t, "the workload case is skipped on this kernel");
-		goto out;
-	}
-	expect_exit(&t, &p, "pinscope", c->exit);
-	if (c->says && !strstr(sb_str(&p.out), c->says))
-		test_fail(&t, "stdout does not say \"%s\"", c->says);
-out:
-	proc_free(&p);
-	av_free(&a);
-	test_end(&t);
-}
-
-void run_text_tests(void)
-{
-	const struct text_case cases[] = {
-		{ "help", "help", NULL, 0, "Exit status:" },
-		{ "features", "features", NULL, 0, "io_uring registered-buffer features:" },
-		{ "stat_doctor", "stat", ARGS("--", "WORKLOAD", "err_memlock"), 0,
-		  "failed registrations, and why:" },
-		{ "stat_clone_busy", "stat", ARGS("--", "WORKLOAD", "clone_busy"), 0,
-		  "failed registrations, and why:" },
-		{ "check_pinned_twice", "check", ARGS("--", "WORKLOAD", "pinned_twice"), 1,
-		  "memory pinned by two rings at once:" },
-		{ "check_pass", "check", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0,
-		  "verdict: PASS" },
-		{ "check_no_mmap", "check", ARGS("--", "WORKLOAD", "no_mmap_huge"), 0,
-		  "NO_MMAP" },
-		{ "trace_clone", "trace", ARGS("--", "WORKLOAD", "clone_whole"), 0,
-		  "(cloned from ring " },
-		{ "hist", "hist", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0, NULL },
-		{ "stat_bpf_stats", "stat", ARGS("--bpf-stats", "-H", "--", "WORKLOAD",
-						 "read_fixed_direct"), 0, "BPF program cost" },
-		{ "stat_pid_and_duration", "stat", ARGS("-d", "0.5", "--", "sleep", "5"), 0,
-		  "exited 143 (SIGTERM at the -d deadline)" },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		text_case(&cases[i]);
-}

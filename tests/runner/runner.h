@@ -13,11 +13,14 @@
  *   check_match.c  `pinscope check` verdict vs oracle
  *   check_tests.c  check --registration-only, and the verdict over fio
  *   selftest_check.c  the check matcher against crafted pairs
- *   cli_tests.c  the bad-input table, dropped capabilities, SIGINT and SIGKILL
+ *   cli_tests.c  the bad-input table, dropped capabilities
+ *   signal_tests.c  SIGINT (at start-up, while tracing, again and again),
+ *                SIGKILL, SIGSTOP under -i
  *   session_tests.c  -p (pids, thread ids, lists) and -d with a command
- *   output_tests.c   write errors, readers that go away, signals, hostile
- *                names, memory limits, and each text output once
- *   width.c      every text line pinscope printed in the suite, measured
+ *   output_tests.c   write errors, readers that go away, hostile names,
+ *                memory limits, mounts
+ *   width.c      each text output once, and every text line pinscope
+ *                printed in the suite, measured
  *   latency_tests.c  pinscope's registration latency against the untraced truth
  */
 #ifndef PINSCOPE_TEST_RUNNER_H
@@ -256,6 +259,17 @@ bool odirect_works(struct test *t, const char *dir);
 void add_fio_args(struct argv_buf *a, const char *fio, const char *dir,
 		  bool fixedbufs, const char *fio_out);
 bool fio_total_ios(struct test *t, const char *fio_out, long long *total_ios);
+/* A NULL-terminated argument list, for pinscope_args. */
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+/* pinscope SUBCOMMAND [--backend=…] then the NULL-terminated args */
+void pinscope_args(struct argv_buf *a, const char *sub, const char *const *args);
+/* Runs a to its end, output in the log; false (test failed) when it cannot start. */
+bool run_to_end(struct test *t, struct proc *p, struct argv_buf *a, const struct proc_opts *o);
+/*
+ * Each line of s is one JSON document (JSON Lines); the first max documents'
+ * duration_s into durations. Returns how many, -1 (test failed) if one is not.
+ */
+int json_lines(struct test *t, const char *s, double *durations, int max);
 
 /* ---- selftest.c: crafted oracle/report pairs ---- */
 
@@ -292,7 +306,7 @@ void expect_json_error(struct test *t, const struct proc *p);
 
 void run_selftests(void);	/* selftest.c */
 void run_cli_tests(void);	/* cli_tests.c */
-void run_signal_tests(void);	/* cli_tests.c */
+void run_signal_tests(void);	/* signal_tests.c */
 void run_workload_tests(void);	/* workload_runs.c */
 void run_fio_tests(void);	/* cases.c */
 void run_check_tests(void);	/* check_tests.c */
@@ -301,6 +315,6 @@ void run_check_selftests(void);	/* selftest_check.c */
 void run_live_tests(void);	/* live_tests.c */
 void run_session_tests(void);	/* session_tests.c: -p, -d with a command, -i */
 void run_output_tests(void);	/* output_tests.c: write errors, signals, names, memory */
-void run_text_tests(void);	/* output_tests.c: every text output, for the width test */
+void run_text_tests(void);	/* width.c: every text output, for the width test */
 
 #endif /* PINSCOPE_TEST_RUNNER_H */

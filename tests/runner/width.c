@@ -3,6 +3,8 @@
  * pinscope promises text within 80 columns. Every pinscope run of the suite
  * passes through here when it ends (proc.c): each line of its text stdout
  * and stderr is measured, and one test at the end names every line wider.
+ * The text/ tests print each kind of text output once (doctor, check
+ * tables, trace's clone lines, features, help, --bpf-stats) for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,4 +78,72 @@ void run_width_test(void)
 		  runs_measured);
 	test_end(&t);
 	sl_free(&wide);
+}
+
+struct text_case {
+	const char *name, *sub;
+	const char *const *args;
+	int exit;		/* expected exit status */
+	const char *says;	/* a line that must appear in stdout */
+};
+
+static void text_case(const struct text_case *c)
+{
+	struct argv_buf a = {0};
+	struct proc p = {0};
+	struct test t;
+
+	if (!test_begin(&t, "text/%s", c->name))
+		return;
+	if (strcmp(c->sub, "help") && !pinscope_ready(&t))
+		goto out;
+	if (!strcmp(c->sub, "help")) {
+		av_add(&a, "%s", env.pinscope);
+		av_add(&a, "help");
+	} else {
+		pinscope_args(&a, c->sub, NULL);
+		for (const char *const *arg = c->args; arg && *arg; arg++)
+			av_add(&a, "%s", !strcmp(*arg, "WORKLOAD") ? env.workload : *arg);
+	}
+	if (!run_to_end(&t, &p, &a, NULL))
+		goto out;
+	if (strstr(sb_str(&p.out), "\"status\":\"skipped\"")) {
+		test_skip(&t, "the workload case is skipped on this kernel");
+		goto out;
+	}
+	expect_exit(&t, &p, "pinscope", c->exit);
+	if (c->says && !strstr(sb_str(&p.out), c->says))
+		test_fail(&t, "stdout does not say \"%s\"", c->says);
+out:
+	proc_free(&p);
+	av_free(&a);
+	test_end(&t);
+}
+
+void run_text_tests(void)
+{
+	const struct text_case cases[] = {
+		{ "help", "help", NULL, 0, "Exit status:" },
+		{ "features", "features", NULL, 0, "io_uring registered-buffer features:" },
+		{ "stat_doctor", "stat", ARGS("--", "WORKLOAD", "err_memlock"), 0,
+		  "failed registrations, and why:" },
+		{ "stat_clone_busy", "stat", ARGS("--", "WORKLOAD", "clone_busy"), 0,
+		  "failed registrations, and why:" },
+		{ "check_pinned_twice", "check", ARGS("--", "WORKLOAD", "pinned_twice"), 1,
+		  "memory pinned by two rings at once:" },
+		{ "check_pass", "check", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0,
+		  "verdict: PASS" },
+		{ "check_no_mmap", "check", ARGS("--", "WORKLOAD", "no_mmap_huge"), 0,
+		  "NO_MMAP" },
+		{ "trace_clone", "trace", ARGS("--", "WORKLOAD", "clone_whole"), 0,
+		  "(cloned from ring " },
+		{ "hist", "hist", ARGS("--", "WORKLOAD", "read_fixed_direct"), 0, NULL },
+		{ "stat_bpf_stats", "stat", ARGS("--bpf-stats", "-H", "--", "WORKLOAD",
+						 "read_fixed_direct"), 0, "BPF program cost" },
+		{ "stat_pid_and_duration", "stat", ARGS("-d", "0.5", "--", "sleep", "5"), 0,
+		  "exited 143 (SIGTERM at the -d deadline)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		text_case(&cases[i]);
 }
