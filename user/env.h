@@ -32,7 +32,7 @@ struct env {
 /* Which options a subcommand takes, as a getopt-style letter set. */
 #define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:T:"
 #define ENV_OPTS_STAT	ENV_OPTS_ALL "H"
-#define ENV_OPTS_CHECK	"jvo:p:d:b:t:hRSF:"	/* ENV_OPTS_ALL but -i: one verdict, at the end */
+#define ENV_OPTS_CHECK	"jvo:p:d:b:t:hRSF:T:"	/* ENV_OPTS_ALL but -i: one verdict, at the end */
 #define ENV_OPTS_INFO	"jvo:b:h"
 #define ENV_OPTS_EXPORTER "vp:i:d:b:hRSF:T:L:X:G:"
 #define ENV_OPTS_TOP	"vp:i:d:b:hRF:T:"
