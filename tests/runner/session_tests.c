@@ -359,8 +359,9 @@ static void interval_running(void)
 		free(line);
 		text += n + (text[n] == '\n');
 	}
-	if (docs < 3 || docs > 5)
-		test_fail(&t, "%d documents in 1.5 s at -i 0.4, expected 3 to 5", docs);
+	/* at least one report while it ran, and the last; slow machines make fewer */
+	if (docs < 2 || docs > 5)
+		test_fail(&t, "%d documents in 1.5 s at -i 0.4, expected 2 to 5", docs);
 out:
 	proc_free(&p);
 	av_free(&a);

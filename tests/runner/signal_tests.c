@@ -50,13 +50,22 @@ out:
 	test_end(&t);
 }
 
-/* Whether pid has a handler for sig (SigCgt in /proc/PID/status). */
+/*
+ * Whether pid runs pinscope and has a handler for sig (SigCgt in
+ * /proc/PID/status): before the exec the forked runner still has its own.
+ */
 static bool catches(pid_t pid, int sig)
 {
-	char path[64], *l;
+	char path[64], exe[4096] = "", want[4096], *l;
 	struct strbuf text = {0};
 	unsigned long long mask = 0;
+	ssize_t n;
 
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (!realpath(env.pinscope, want) || strcmp(exe, want))
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (!read_text_file(path, &text) && (l = strstr(sb_str(&text), "SigCgt:")))
 		mask = strtoull(l + 7, NULL, 16);
