@@ -54,22 +54,22 @@ static void text_line(const char *msg, char *safe, size_t safe_len, char *line, 
 	fmt_elide(safe, line + n, len - n - 1, FMT_COLUMNS - (int)n);
 	n = strlen(line);
 	line[n++] = '\n';
-	write_all(STDERR_FILENO, line, n);
+	line[n] = '\0';
+	fputs(line, stderr);	/* unbuffered: written at once, SA_RESTART keeps it whole */
 }
 
 void ps_error(const char *fmt, ...)
 {
 	char msg[512], safe[2048], line[2048 + 16];
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* written straight to the fd: an error never waits in a stdio buffer */
+	/* reports never go through stdout's buffer (output.c): the error is alone there */
 	if (errors_as_json && !output_stdout_closed()) {
-		n = json_error_line(msg, line, sizeof(line));
-		if (!write_all(STDOUT_FILENO, line, n))
+		json_error_line(msg, line, sizeof(line));
+		if (fputs(line, stdout) >= 0 && !fflush(stdout))
 			return;
 	}
 	text_line(msg, safe, sizeof(safe), line, sizeof(line));

@@ -4,8 +4,8 @@
  * byte) and its argument vector (the rest, words split at NUL bytes). Each
  * word gets its own allocation, so reading past one is an ASan report.
  * Checked: env_parse returns 0 or PS_EXIT_FAIL, and what it accepted holds
- * together (a command after '--' only, -p and a command not both, numbers in
- * their documented ranges).
+ * together (a command after '--' only, -p and a command not both, pids and
+ * numbers in their documented ranges).
  */
 #include <math.h>
 #include "env.h"
@@ -38,11 +38,12 @@ static void check_result(const struct env *env, int err, bool help, int argc, ch
 		FUZZ_CHECK(env->cmd_argc > 0 && env->cmd_argc < argc);
 		FUZZ_CHECK(env->cmd + env->cmd_argc == argv + argc);
 		FUZZ_CHECK(!strcmp(env->cmd[-1], "--"));
-		FUZZ_CHECK(!env->pid);
+		FUZZ_CHECK(!env->nr_pids);
 	} else {
 		FUZZ_CHECK(env->cmd_argc == 0);
 	}
-	FUZZ_CHECK(env->pid >= 0);
+	for (int i = 0; i < env->nr_pids; i++)
+		FUZZ_CHECK(env->pids[i] > 0);
 	FUZZ_CHECK(env->top >= 0 && env->top <= 1 << 16);
 	FUZZ_CHECK(env->interval_s == 0 || (isfinite(env->interval_s) && env->interval_s > 0));
 	FUZZ_CHECK(env->duration_s == 0 || (isfinite(env->duration_s) && env->duration_s > 0));
@@ -71,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	err = env_parse(&env, argc, argv, sets[set].opts, &help);
 	check_result(&env, err, help, argc, argv);
+	env_free(&env);
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
 	return 0;

@@ -17,12 +17,16 @@
 
 int unit_quiet_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help)
 {
-	int saved = dup(2), null = open("/dev/null", O_WRONLY), r;
+	int saved_out = dup(1), saved_err = dup(2), null = open("/dev/null", O_WRONLY), r;
 
+	/* text errors go to fd 2, JSON ones (-j) to fd 1 */
+	dup2(null, 1);
 	dup2(null, 2);
 	r = env_parse(env, argc, argv, allowed, help);
-	dup2(saved, 2);
-	close(saved);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
 	close(null);
 	return r;
 }

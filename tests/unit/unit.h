@@ -32,7 +32,7 @@ extern int unit_failed;		/* failures in the running test */
 #define ASSERT_TRUE(cond, what) ASSERT_EQ(!!(cond), 1, what)
 
 struct env;
-/* env_parse with the rejected lines' messages (written to fd 2) kept out of sight */
+/* env_parse with the rejected lines' messages (fd 1 and 2) kept out of sight */
 int unit_quiet_parse(struct env *env, int argc, char **argv, const char *allowed, bool *help);
 
 struct unit_test {
