@@ -94,14 +94,15 @@ static void startup_interrupt(bool json)
 	check_leak = ps_progs_snapshot(&t, &before);
 	pinscope_args(&a, "stat", json ? ARGS("-j", "-d", "30", "--", "true") :
 					 ARGS("-d", "30", "--", "true"));
-	if (proc_start(&p, a.v, NULL)) {
+	if (proc_start(&p, a.v, &(struct proc_opts){ .timeout_s = 120 })) {
 		test_fail(&t, "cannot start pinscope");
 		goto out;
 	}
 	for (until = now_ms() + 5000; now_ms() < until && !catches(p.pid, SIGINT);)
 		;
 	proc_signal(&p, SIGINT);
-	proc_wait(&p, 20000);
+	/* start-up goes on to its end (a BPF load under qemu takes 20 s and more) */
+	proc_wait(&p, -1);
 	proc_log(&p, &t.log);
 	if (strstr(sb_str(&p.err), "Tracing")) {
 		test_note(&t, "start-up ended before the signal: a whole report is the answer");
