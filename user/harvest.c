@@ -27,16 +27,21 @@ void harvest_init(struct harvest *h, struct tracer *t)
 	h->looks = tracer_has_looks(t);
 }
 
-bool harvest_due(const struct harvest *h, struct tracer *t)
+bool harvest_pressed(const struct harvest *h, struct tracer *t)
 {
 	const struct pinscope_bpf *s = tracer_skel(t);
+
+	return h->more || s->bss->next_ring_id - h->rings_harvested > tracer_table_size(t) / 8;
+}
+
+bool harvest_due(const struct harvest *h, struct tracer *t)
+{
 	uint64_t now = now_ns();
 
 	if (now - h->last_ns >= HARVEST_PERIOD_NS)
 		return true;
-	/* a burst of new rings: look sooner (but not more than every 50 ms) */
-	return now - h->last_ns >= 50000000ULL &&
-	       s->bss->next_ring_id - h->rings_harvested > tracer_table_size(t) / 4;
+	/* a burst of new rings: look sooner (but not more than every 10 ms) */
+	return now - h->last_ns >= 10000000ULL && harvest_pressed(h, t);
 }
 
 /* ---- which ring ids leave the BPF tables -------------------------------- */

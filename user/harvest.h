@@ -18,7 +18,7 @@
 
 #define HARVEST_KEEP_RINGS	512
 #define HARVEST_KEEP_PROCS	1024
-/* A look every second, sooner when the ring table is a quarter full. */
+/* A look every second, sooner when the ring table is an eighth full. */
 #define HARVEST_PERIOD_NS	1000000000ULL
 #define HARVEST_RECENT		4
 /* Gone rings one run reads whole (the memory a harvest needs for them). */
@@ -55,6 +55,8 @@ void harvest_init(struct harvest *h, struct tracer *t);
 int harvest_run(struct harvest *h, struct tracer *t);
 /* Whether a look is due: the period passed, or the ring table fills. */
 bool harvest_due(const struct harvest *h, struct tracer *t);
+/* Whether rings pile up (an eighth of the table, or a batch left over). */
+bool harvest_pressed(const struct harvest *h, struct tracer *t);
 /*
  * After collect_report: marks the rings the last look did not see as gone,
  * and appends copies of the harvested rings and processes to r.

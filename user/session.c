@@ -210,7 +210,9 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 	int status = PS_EXIT_OK;
 
 	while (!ps_signal_caught()) {
-		int e = tracer_poll(s->tracer, 50);
+		/* rings piling up: come back for the next look sooner */
+		int wait_ms = harvest_pressed(&s->harvest, s->tracer) ? 5 : 50;
+		int e = tracer_poll(s->tracer, wait_ms);
 
 		if (e < 0 && e != -EINTR) {
 			ps_error("reading events: %s", strerror(-e));
@@ -218,7 +220,7 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 			break;
 		}
 		if (!tracer_has_events(s->tracer))
-			usleep(50 * 1000);
+			usleep(wait_ms * 1000);
 		if (s->have_target && target_poll_exit(&s->target))
 			break;
 		if (pids_exited(s) || output_reader_gone() || output_error())
