@@ -103,7 +103,8 @@ static int make_rows(struct top *t, double dt)
 		}
 	}
 	/* the report lists gone rings after the live ones: sort for bsearch */
-	qsort(now, t->r.nr_rings, sizeof(*now), prev_cmp);
+	if (t->r.nr_rings > 1)
+		qsort(now, t->r.nr_rings, sizeof(*now), prev_cmp);
 	free(t->prev);
 	free(t->rows);
 	t->prev = now;

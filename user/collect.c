@@ -301,8 +301,7 @@ static void collect_refused(int fd, struct report *r)
 		rf->requests = n;
 	});
 	for (size_t i = 0; i < r->nr_rings; i++)
-		qsort(r->rings[i].refused, r->rings[i].nr_refused, sizeof(*r->rings[i].refused),
-		      by_opcode_err);
+		SORT(r->rings[i].refused, r->rings[i].nr_refused, by_opcode_err);
 }
 
 static int by_index(const void *a, const void *b)

@@ -70,7 +70,8 @@ static int by_key(const void *a, const void *b)
 void top_rank(struct top_row *rows, size_t n, enum top_sort sort)
 {
 	sort_key = sort;
-	qsort(rows, n, sizeof(*rows), by_key);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), by_key);
 }
 
 __attribute__((format(printf, 3, 4)))

@@ -49,6 +49,7 @@ static int by_id(const void *a, const void *b)
 void report_sort_rings(struct report *r)
 {
 	if (r->nr_rings > 1)	/* nor qsort */
+		if (r->nr_rings > 1)	/* qsort may not take the NULL of an empty list */
 		qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_id);
 }
 
