@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include "fmt.h"
 #include "render_top.h"
 
@@ -115,9 +116,14 @@ void render_top(FILE *out, const struct top_view *v)
 		shown = v->max_rows;
 	for (size_t i = 0; i < shown; i++) {
 		const struct top_row *row = &v->rows[i];
+		char comm[PS_COMM_LEN + 1], shown_comm[64];
 
-		fprintf(out, "%5u %7u %-15.15s %4d %5llu %9s %9.0f %9s %8.0f\n",
-			row->ring->info.id, row->ring->info.pid, row->ring->info.comm,
+		/* as ps shows names: no escape sequence reaches the terminal */
+		memcpy(comm, row->ring->info.comm, PS_COMM_LEN);
+		comm[PS_COMM_LEN] = '\0';
+		fprintf(out, "%5u %7u %-15s %4d %5llu %9s %9.0f %9s %8.0f\n",
+			row->ring->info.id, row->ring->info.pid,
+			fmt_printable(comm, shown_comm, sizeof(shown_comm), 15),
 			row->ring->info.fd, (unsigned long long)row->bufs,
 			fmt_bytes(row->bytes, b1, sizeof(b1)), row->iops,
 			fmt_bytes(row->bps, b2, sizeof(b2)), row->pin_iops);
