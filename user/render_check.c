@@ -20,8 +20,9 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 {
 	char b1[32], b2[32];
 
-	fprintf(out, "pinscope check: kernel %s, backend %s, %.2f s traced\n", r->kernel,
-		r->backend, r->duration_s);
+	/* distro kernel names run long: wrapped, like stat's */
+	fmt_wrapf(out, 2, "pinscope check: kernel %s, backend %s, %.2f s traced", r->kernel,
+		  r->backend, r->duration_s);
 	render_targets_text(out, r);
 	fprintf(out, "verdict: %s\n", verdict_word(v->exit_status));
 	for (int i = 0; i < v->nr_problems; i++)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "names.h"
 #include "pinscope_hist.h"
+#include "fmt.h"
 #include "render.h"
 
 #define BAR_WIDTH 40
@@ -97,8 +98,8 @@ void render_hist_text(FILE *out, const struct report *r, bool header)
 	char title[96];
 
 	if (header)
-		fprintf(out, "pinscope hist: kernel %s, backend %s, %.2f s traced\n",
-			r->kernel, r->backend, r->duration_s);
+		fmt_wrapf(out, 2, "pinscope hist: kernel %s, backend %s, %.2f s traced",
+			  r->kernel, r->backend, r->duration_s);
 	if (!r->nr_hists)
 		fprintf(out, "\nno events\n");
 	for (size_t i = 0; i < r->nr_hists; i++) {
