@@ -238,8 +238,8 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 			else if (!name[0])
 				snprintf(name, sizeof(name), "%s", argv[optind - 1]);
 			if (optopt && strchr(ENV_OPTS_STAT, optopt))
-				ps_error("%s: option '%s' does not apply to %s (see 'pinscope %s -h')",
-					 env->subcommand, name, env->subcommand, env->subcommand);
+				ps_error("%s: option '%s' does not apply to %s", env->subcommand,
+					 name, env->subcommand);
 			else
 				ps_error("%s: unknown option '%s' (see 'pinscope %s -h')",
 					 env->subcommand, name, env->subcommand);

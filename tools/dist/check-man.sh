@@ -41,12 +41,12 @@ accepts() {
     case $opt in
         --*) err=$("$ps" "$sc" "$opt=1" -h 2>&1) || true
              # an option without argument refuses "=1" as unknown too
-             if grep -q 'unknown option' <<<"$err"; then
+             if grep -qE 'unknown option|does not apply' <<<"$err"; then
                  err=$("$ps" "$sc" "$opt" -h 2>&1) || true
              fi ;;
         *)   err=$("$ps" "$sc" "$opt" 1 -h 2>&1) || true ;;
     esac
-    ! grep -q 'unknown option' <<<"$err"
+    ! grep -qE 'unknown option|does not apply' <<<"$err"
 }
 
 # compare NAME EXPECTED_LIST ACTUAL_LIST [NOUN]
