@@ -8,9 +8,10 @@ build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
             libzstd-dev liburing-dev libjson-c-dev libevent-dev)
 # util-linux gives setpriv (dropping capabilities in tests); fio is a peer
 # workload; qemu, busybox and cpio boot real distro kernels (tools/vmtest.sh);
-# prometheus (with promtool) scrapes the exporter and tmux drives `top`.
+# prometheus (with promtool) scrapes the exporter and tmux drives `top`;
+# the exporter test reads Prometheus's answers with curl and jq.
 test_pkgs=(util-linux fio qemu-system-x86 busybox-static cpio e2fsprogs
-           zstd xz-utils prometheus tmux)
+           zstd xz-utils prometheus tmux jq curl python3)
 # clang's ASan, UBSan and libFuzzer runtime: make san-build, make fuzz, and
 # the sanitizers and fuzz stages of make test
 san_pkgs=(libclang-rt-14-dev)
