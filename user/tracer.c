@@ -140,7 +140,12 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		/* the same proportions as the defaults in maps.bpf.h */
 		bpf_map__set_max_entries(s->maps.traced, o->table_size);
 		bpf_map__set_max_entries(s->maps.proc_stats, o->table_size);
-		bpf_map__set_max_entries(s->maps.ring_ids, 2 * o->table_size);
+		/*
+		 * An LRU map evicts before it is full (its free lists are per
+		 * CPU): small tables get room to spare, so no lost ring's id 0
+		 * is evicted and the loss counted twice.
+		 */
+		bpf_map__set_max_entries(s->maps.ring_ids, 2 * o->table_size + 4096);
 		bpf_map__set_max_entries(s->maps.rings, o->table_size);
 		bpf_map__set_max_entries(s->maps.pin_stats, o->table_size);
 		bpf_map__set_max_entries(s->maps.reg_stats, 4 * o->table_size);
@@ -333,8 +338,13 @@ int tracer_new(const struct tracer_opts *o, const struct kernel_info *ki,
 		if (list[i] != FLAVOUR_NONE)
 			snprintf(t->refused[list[i]], sizeof(t->refused[0]), "%s", why);
 	}
-	/* libbpf turns ENOMEM while reading the BTF into ESRCH: ask again */
-	if (e && (e == -ENOMEM || e == -ESRCH) && kbtf_load_errno() == -ENOMEM) {
+	/*
+	 * libbpf turns ENOMEM while reading the BTF into ESRCH: ask again; under
+	 * an address-space limit (ulimit -v) the second read may fit where the
+	 * load did not, and the limit is the likelier cause all the same.
+	 */
+	if (e && (e == -ENOMEM || e == -ESRCH) &&
+	    (kbtf_load_errno() == -ENOMEM || memory_limit_note(why, sizeof(why))[0])) {
 		snprintf(err, errlen, "out of memory loading the BPF programs%s",
 			 memory_limit_note(why, sizeof(why)));
 		goto fail;
