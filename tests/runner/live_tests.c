@@ -368,9 +368,14 @@ static void overflow(void)
 	if (!doc || !jint(jpath(doc, "rings_dropped"), &rings) ||
 	    !jint(jpath(doc, "pids_dropped"), &pids))
 		test_fail(&t, "check -j: %s", doc ? "no rings_dropped/pids_dropped" : err);
-	else if (rings != 36 || pids != 37)
-		test_fail(&t, "rings_dropped %lld, pids_dropped %lld; expected 36 and 37 "
-			  "(100 each against 64-entry tables)", rings, pids);
+	/*
+	 * 36 rings found no room. A lost ring's id-0 marker lives in an LRU map,
+	 * which may evict it early (seen once on 6.12): that ring then counts
+	 * again at its next call. Counting per event instead would give ~100+.
+	 */
+	else if (rings < 36 || rings > 40 || pids != 37)
+		test_fail(&t, "rings_dropped %lld, pids_dropped %lld; expected 36 (to 40) "
+			  "and 37 (100 each against 64-entry tables)", rings, pids);
 	/* text says it too */
 	av_add(&b, "%s", env.pinscope);
 	av_add(&b, "stat");
