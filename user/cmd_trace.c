@@ -164,6 +164,9 @@ int cmd_trace(struct env *env)
 		if (r.counters[PS_CNT_LOST_EVENTS])
 			ps_note("%llu events lost (ring buffer full)",
 				(unsigned long long)r.counters[PS_CNT_LOST_EVENTS]);
+		if (r.missed_runs)
+			ps_note("%llu events missed (the kernel skipped pinscope's programs)",
+				(unsigned long long)r.missed_runs);
 		/* never a silent gap: rings the tables had no room for */
 		if (r.counters[PS_CNT_RINGS_DROPPED] || r.counters[PS_CNT_PIDS_DROPPED])
 			ps_note("tables full: %llu rings and %llu processes not traced",

@@ -470,6 +470,7 @@ int collect_report(struct tracer *t, struct report *r)
 	};
 	r->nr_hooks = tracer_hooks(t, &r->hooks);
 	r->acct_pages_known = tracer_acct_pages_known(t);
+	r->missed_runs = tracer_missed_runs(t);
 	r->nr_progs = tracer_prog_stats(t, r->progs, sizeof(r->progs) / sizeof(r->progs[0]));
 	return e;
 }

@@ -239,6 +239,7 @@ json_object *render_header_json(const struct report *r)
 	json_object_object_add(o, "duration_s", json_object_new_double(r->duration_s));
 	render_targets_json(o, r);
 	add_u64(o, "lost_events", r->counters[PS_CNT_LOST_EVENTS]);
+	add_u64(o, "missed_runs", r->missed_runs);
 	add_u64(o, "rings_dropped", r->counters[PS_CNT_RINGS_DROPPED]);
 	add_u64(o, "io_keys_dropped", r->counters[PS_CNT_IO_KEYS_DROPPED]);
 	add_u64(o, "pids_dropped", r->counters[PS_CNT_PIDS_DROPPED]);
@@ -256,6 +257,7 @@ json_object *render_header_json(const struct report *r)
 			add_u64(p, "run_cnt", ps->run_cnt);
 			add_u64(p, "run_time_ns", ps->run_time_ns);
 			add_u64(p, "ns_per_run", ps->run_cnt ? ps->run_time_ns / ps->run_cnt : 0);
+			add_u64(p, "misses", ps->misses);
 			json_object_array_add(progs, p);
 		}
 		json_object_object_add(o, "bpf_stats", progs);

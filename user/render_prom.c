@@ -277,6 +277,9 @@ static void self(FILE *out, const struct prom_view *v)
 	family(out, "pinscope_lost_events_total", "counter",
 	       "Records the BPF ring buffer dropped because it was full.");
 	fprintf(out, "pinscope_lost_events_total %" PRIu64 "\n", v->r->counters[PS_CNT_LOST_EVENTS]);
+	family(out, "pinscope_missed_runs_total", "counter",
+	       "Runs of pinscope's BPF programs the kernel skipped (each a missed event).");
+	fprintf(out, "pinscope_missed_runs_total %" PRIu64 "\n", v->r->missed_runs);
 	family(out, "pinscope_dropped_total", "counter",
 	       "Keys not counted because a BPF table was full, by table.");
 	fprintf(out, "pinscope_dropped_total{table=\"rings\"} %" PRIu64 "\n",

@@ -333,6 +333,9 @@ void render_stat_text(FILE *out, const struct report *r, int top)
 	if (r->totals.rings > 1 || r->procs_exited)
 		print_totals(out, r);
 	fprintf(out, "\nlost events: %llu\n", (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
+	if (r->missed_runs)
+		fprintf(out, "missed events: %llu (the kernel skipped pinscope's programs)\n",
+			(unsigned long long)r->missed_runs);
 	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED] ||
 	    r->counters[PS_CNT_PIDS_DROPPED])
 		fprintf(out, "tables full: %llu rings, %llu processes and %llu IO keys "

@@ -158,6 +158,7 @@ struct report {
 	struct hist_report *hists;
 	size_t nr_hists;
 	uint64_t counters[PS_CNT_MAX];
+	uint64_t missed_runs;		/* program runs the kernel skipped */
 	const struct reg_failure *failures;	/* borrowed from the session */
 	size_t nr_failures;
 	struct prog_stat progs[16];	/* --bpf-stats */

@@ -484,9 +484,31 @@ size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t m
 		out[n].attach = bpf_program__section_name(prog);
 		out[n].run_cnt = info.run_cnt;
 		out[n].run_time_ns = info.run_time_ns;
+		out[n].misses = info.recursion_misses;
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The kernel skips a program when the same program is already running on
+ * the CPU (a preempted or interrupted run); the skip is an event pinscope
+ * never saw, so it is counted whether or not run-time statistics are on.
+ */
+unsigned long long tracer_missed_runs(const struct tracer *t)
+{
+	struct bpf_program *prog;
+	unsigned long long missed = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			missed += info.recursion_misses;
+	}
+	return missed;
 }
 
 struct pinscope_bpf *tracer_skel(struct tracer *t)

@@ -32,6 +32,7 @@ struct prog_stat {
 	const char *attach;
 	unsigned long long run_cnt;
 	unsigned long long run_time_ns;
+	unsigned long long misses;	/* runs the kernel skipped (recursion_misses) */
 };
 
 /* One attach point used for a measurement, e.g. {"fixed_io", "tp_btf/io_uring_complete"}. */
@@ -68,6 +69,8 @@ size_t tracer_hooks(const struct tracer *t, const struct tracer_hook **hooks);
 bool tracer_acct_pages_known(const struct tracer *t);
 /* Fills up to max entries; returns how many, 0 when stats are off. */
 size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t max);
+/* Runs of any attached program the kernel skipped: each may be a lost event. */
+unsigned long long tracer_missed_runs(const struct tracer *t);
 /* The skeleton, for collect.c: maps are read there. */
 struct pinscope_bpf *tracer_skel(struct tracer *t);
 /* Whether the look iterators are loaded (else rings are found via fdinfo). */

@@ -90,6 +90,10 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 		add_line(v->problems, &v->nr_problems, "%llu records were lost (ring buffer full): "
 			 "the pinned-twice check is incomplete",
 			 (unsigned long long)r->counters[PS_CNT_LOST_EVENTS]);
+	if (r->missed_runs)
+		add_line(v->problems, &v->nr_problems, "the kernel skipped %llu runs of pinscope's "
+			 "programs (a run preempted or interrupted on its CPU): events were missed",
+			 (unsigned long long)r->missed_runs);
 	if (r->counters[PS_CNT_RINGS_DROPPED] || r->counters[PS_CNT_IO_KEYS_DROPPED] ||
 	    r->counters[PS_CNT_PIDS_DROPPED])
 		add_line(v->problems, &v->nr_problems, "tables were full: %llu rings, %llu "

@@ -4,6 +4,8 @@
 #include <string.h>
 #include "doctor.h"
 #include "ranges.h"
+#include "errors.h"
+#include "verdict.h"
 #include "unit.h"
 
 static void buffer(struct ranges *r, __u32 pid, __u32 ring, __u32 slot, __u64 addr, __u64 len,
@@ -154,4 +156,23 @@ void test_doctor(void)
 	f.diag.table_nr = 2;
 	doctor_explain(&f, buf, sizeof(buf));
 	ASSERT_TRUE(strstr(buf, "IORING_REGISTER_DST_REPLACE"), "clone into a full ring");
+}
+
+/* Runs the kernel skipped leave check unable to say PASS: exit 2, said why. */
+void test_verdict_missed_runs(void)
+{
+	struct report r = { .missed_runs = 3 };
+	struct ranges *rg = ranges_new();
+	struct verdict v;
+
+	verdict_evaluate(&v, &r, rg, true, NULL);
+	ASSERT_EQ(v.exit_status, PS_EXIT_FAIL, "skipped runs: uncertain, exit 2");
+	ASSERT_EQ(v.nr_problems, 1, "one problem");
+	ASSERT_TRUE(strstr(v.problems[0], "skipped 3 runs"), "the problem names the skips");
+	verdict_free(&v);
+	r.missed_runs = 0;
+	verdict_evaluate(&v, &r, rg, true, NULL);
+	ASSERT_EQ(v.exit_status, PS_EXIT_OK, "nothing skipped, nothing seen: PASS");
+	verdict_free(&v);
+	ranges_free(rg);
 }

@@ -15,6 +15,7 @@ void test_env_parse(void);
 void test_ranges(void);
 void test_ranges_clone_pins(void);
 void test_doctor(void);
+void test_verdict_missed_runs(void);
 void test_kallsyms(void);
 void test_fdinfo(void);
 void test_ring_series(void);
@@ -38,6 +39,7 @@ static const struct unit_test tests[] = {
 	{ "ranges", test_ranges },
 	{ "ranges_clone_pins", test_ranges_clone_pins },
 	{ "doctor", test_doctor },
+	{ "verdict_missed_runs", test_verdict_missed_runs },
 	{ "kallsyms", test_kallsyms },
 	{ "fdinfo", test_fdinfo },
 	{ "ring_series", test_ring_series },
