@@ -120,8 +120,16 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 		add_line(v->notes, &v->nr_notes, "some rings were created before tracing began: "
 			 "what they registered earlier is not known");
 	v->nr_twice = ranges_violations(rg, &v->twice);
+	/*
+	 * Memory pinned twice rests on having seen the first ring let go: a
+	 * skipped run may have been that end, so the pairs are listed unproven.
+	 */
+	if (v->nr_twice && r->missed_runs)
+		add_line(v->problems, &v->nr_problems, "memory pinned twice (%d pairs) is not proven: "
+			 "the end of the first ring's buffers may have been a skipped run",
+			 v->nr_twice);
 	/* a violation seen is certain even when another part could not be checked */
-	if (v->nr_per_io || v->nr_twice || v->nr_clones)
+	if (v->nr_per_io || v->nr_clones || (v->nr_twice && !r->missed_runs))
 		v->exit_status = PS_EXIT_VIOLATION;
 	else if (v->nr_problems)
 		v->exit_status = PS_EXIT_FAIL;

@@ -174,5 +174,21 @@ void test_verdict_missed_runs(void)
 	verdict_evaluate(&v, &r, rg, true, NULL);
 	ASSERT_EQ(v.exit_status, PS_EXIT_OK, "nothing skipped, nothing seen: PASS");
 	verdict_free(&v);
+
+	/* memory pinned twice: proven only when no run was skipped */
+	buffer(rg, 100, 1, 0, 0x100000, 65536, false);
+	registered(rg, 100, 1, PS_REG_BUFFERS, 5000);
+	buffer(rg, 100, 2, 0, 0x100000, 65536, false);
+	registered(rg, 100, 2, PS_REG_BUFFERS, 7000);
+	verdict_evaluate(&v, &r, rg, true, NULL);
+	ASSERT_EQ(v.exit_status, PS_EXIT_VIOLATION, "pinned twice, nothing skipped: FAIL");
+	verdict_free(&v);
+	r.missed_runs = 1;
+	verdict_evaluate(&v, &r, rg, true, NULL);
+	ASSERT_EQ(v.exit_status, PS_EXIT_FAIL, "pinned twice with a skipped run: unproven");
+	ASSERT_EQ(v.nr_twice, 1, "the pair is still listed");
+	ASSERT_TRUE(v.nr_problems == 2 && strstr(v.problems[1], "memory pinned twice (1 pairs) is not "
+						 "proven"), "and said to be unproven");
+	verdict_free(&v);
 	ranges_free(rg);
 }
