@@ -67,6 +67,24 @@ int ps_look_files(struct bpf_iter__task_file *it)
 	return 0;
 }
 
+struct ring_index_look {
+	struct task_struct *task;
+	struct io_uring_task *tctx;
+};
+
+/* Registered ring index i of a thread (bpf_loop: verified once, not 16 times). */
+static long look_ring_index(__u32 i, struct ring_index_look *l)
+{
+	struct file *file = NULL;
+
+	if (i >= 16)
+		return 1;
+	bpf_probe_read_kernel(&file, sizeof(file), &l->tctx->registered_rings[i]);
+	if (file && is_ring_file(file))
+		look_ring(l->task, -1, file);
+	return 0;
+}
+
 /*
  * A ring can live on with no fd, as a registered ring index of a thread;
  * and a ring whose thread is still in io_uring_setup(2) has no fd yet.
@@ -77,7 +95,7 @@ SEC("iter/task")
 int ps_look_tasks(struct bpf_iter__task *it)
 {
 	struct task_struct *task = it->task;
-	struct io_uring_task *tctx;
+	struct ring_index_look l;
 	__u32 tid, *id;
 
 	if (!task)
@@ -92,15 +110,10 @@ int ps_look_tasks(struct bpf_iter__task *it)
 		else
 			bpf_map_delete_elem(&rings_in_setup, &tid);
 	}
-	if (!(tctx = BPF_CORE_READ(task, io_uring)))
-		return 0;
-	for (int i = 0; i < 16; i++) {	/* IO_RINGFD_REG_MAX */
-		struct file *file = NULL;
-
-		bpf_probe_read_kernel(&file, sizeof(file), &tctx->registered_rings[i]);
-		if (file && is_ring_file(file))
-			look_ring(task, -1, file);
-	}
+	l.task = task;
+	l.tctx = BPF_CORE_READ(task, io_uring);
+	if (l.tctx)
+		bpf_loop(16, look_ring_index, &l, 0);	/* IO_RINGFD_REG_MAX */
 	return 0;
 }
 

@@ -134,6 +134,39 @@ enum case_result case_live_attach_clone(struct wctx *c)
 	return res;
 }
 
+/*
+ * A ring kept alive only by its registered ring index: its fd registered
+ * (IORING_REGISTER_RING_FDS) and then closed. No fd shows it, so a tracer
+ * that attaches later finds it only through the thread (fd -1).
+ */
+enum case_result case_live_ring_index(struct wctx *c)
+{
+	struct iovec iov[2];
+	struct ws_ring *r;
+	int ret;
+
+	if (!(r = ring_new(c, 8, 0)))
+		return CASE_FAILED;
+	for (int i = 0; i < 2; i++) {
+		iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
+		if (!iov[i].iov_base)
+			return CASE_FAILED;
+	}
+	ret = reg_buffers(r->rec, iov, 2);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	ret = io_uring_register_ring_fd(&r->uring);
+	if (ret == -EINVAL)
+		return case_skip(c, "IORING_REGISTER_RING_FDS: %s", strerror(-ret));
+	if (ret != 1)
+		return case_fail(c, "IORING_REGISTER_RING_FDS: %s", strerror(ret < 0 ? -ret : EIO));
+	close(r->uring.ring_fd);
+	/* traced from its start it keeps the fd it was created with; found later, none */
+	if (c->wait_attach)
+		r->rec->fd = -1;
+	return attach_point(c);
+}
+
 static long env_count(const char *name, long def)
 {
 	const char *v = getenv(name);

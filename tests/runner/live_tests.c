@@ -427,6 +427,7 @@ void run_live_tests(void)
 {
 	static const char *const stat_cases[] = {
 		"live_attach", "live_attach_huge", "live_attach_clone", "live_pinned_twice",
+		"live_ring_index",
 	};
 
 	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]); i++)
