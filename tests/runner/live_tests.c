@@ -250,6 +250,14 @@ static long long number_before(const char *text, const char *words)
 	return q && q != w ? atoll(q) : 0;
 }
 
+/* Entries a full hash map may take past its limit: one per other CPU. */
+static long min_dropped_slack(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus > 1 ? cpus - 1 : 0;
+}
+
 /* trace prints every ring creation and registration of ring_churn. */
 static void trace_churn(void)
 {
@@ -370,6 +378,7 @@ static void overflow(void)
 	struct proc p = {0}, q = {0};
 	json_object *doc = NULL;
 	long long rings = -1, pids = -1;
+	const char *full;
 	char err[256];
 	struct test t;
 
@@ -390,11 +399,15 @@ static void overflow(void)
 	/*
 	 * 36 rings found no room. A lost ring's id-0 marker lives in an LRU map,
 	 * which may evict it early (seen once on 6.12): that ring then counts
-	 * again at its next call. Counting per event instead would give ~100+.
+	 * again at its next call. A hash map checks its fullness before it
+	 * counts the new entry, so inserts on other CPUs at that moment may
+	 * each take one entry past the limit (65 rings held, seen on 6.12).
+	 * Counting per event instead would give ~100+.
 	 */
-	else if (rings < 36 || rings > 40 || pids != 37)
-		test_fail(&t, "rings_dropped %lld, pids_dropped %lld; expected 36 (to 40) "
-			  "and 37 (100 each against 64-entry tables)", rings, pids);
+	else if (rings < 36 - min_dropped_slack() || rings > 40 || pids != 37)
+		test_fail(&t, "rings_dropped %lld, pids_dropped %lld; expected 36 (%ld to 40) "
+			  "and 37 (100 each against 64-entry tables)", rings, pids,
+			  36 - min_dropped_slack());
 	/* text says it too */
 	av_add(&b, "%s", env.pinscope);
 	av_add(&b, "stat");
@@ -408,7 +421,9 @@ static void overflow(void)
 	av_add(&b, "burst");
 	if (proc_run(&q, b.v, NULL))
 		test_fail(&t, "cannot start pinscope stat");
-	else if (!strstr(sb_str(&q.out), "tables full: 36 rings, 37 processes"))
+	else if (!(full = strstr(sb_str(&q.out), "tables full: ")) ||
+		 sscanf(full, "tables full: %lld rings, %lld processes", &rings, &pids) != 2 ||
+		 rings < 36 - min_dropped_slack() || rings > 40 || pids != 37)
 		test_fail(&t, "stat's text does not say \"tables full: 36 rings, 37 processes\"");
 	if (test_failed(&t)) {
 		proc_log(&p, &t.log);
