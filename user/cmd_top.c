@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "render_top.h"
 #include "session.h"
+#include "sort.h"
 
 #define DEFAULT_REFRESH_S	1.0
 #define KEY_POLL_S		0.1	/* how often keys are read */
@@ -103,8 +104,7 @@ static int make_rows(struct top *t, double dt)
 		}
 	}
 	/* the report lists gone rings after the live ones: sort for bsearch */
-	if (t->r.nr_rings > 1)
-		qsort(now, t->r.nr_rings, sizeof(*now), prev_cmp);
+	SORT(now, t->r.nr_rings, prev_cmp);
 	free(t->prev);
 	free(t->rows);
 	t->prev = now;

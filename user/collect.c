@@ -8,6 +8,7 @@
 #include "collect.h"
 #include "mapdump.h"
 #include "pinscope.skel.h"
+#include "sort.h"
 
 static void *grow(void *arr, size_t n, size_t elsz)
 {
@@ -22,12 +23,6 @@ static void *grow(void *arr, size_t n, size_t elsz)
 }
 
 #define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
-
-/*
- * An empty section is a NULL array, and qsort's base must not be NULL even
- * for zero elements (C11 7.22.5; glibc declares it nonnull).
- */
-#define SORT(arr, n, cmp) do { if ((n) > 1) qsort((arr), (n), sizeof(*(arr)), (cmp)); } while (0)
 
 /* Runs body for every entry of a hash map (continue moves to the next one). */
 #define FOR_EACH_ENTRY(fd, key, val, vsize, body)				\

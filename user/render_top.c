@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fmt.h"
 #include "render_top.h"
+#include "sort.h"
 
 void top_registered(const struct ring_report *ring, uint64_t *bufs, uint64_t *bytes)
 {
@@ -71,8 +72,7 @@ static int by_key(const void *a, const void *b)
 void top_rank(struct top_row *rows, size_t n, enum top_sort sort)
 {
 	sort_key = sort;
-	if (n > 1)
-		qsort(rows, n, sizeof(*rows), by_key);
+	SORT(rows, n, by_key);
 }
 
 __attribute__((format(printf, 3, 4)))

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "sort.h"
 
 enum reg_kind reg_kind_of(uint32_t opcode)
 {
@@ -48,9 +49,7 @@ static int by_id(const void *a, const void *b)
 
 void report_sort_rings(struct report *r)
 {
-	if (r->nr_rings > 1)	/* nor qsort */
-		if (r->nr_rings > 1)	/* qsort may not take the NULL of an empty list */
-		qsort(r->rings, r->nr_rings, sizeof(*r->rings), by_id);
+	SORT(r->rings, r->nr_rings, by_id);
 }
 
 void report_free(struct report *r)

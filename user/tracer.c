@@ -466,6 +466,16 @@ bool tracer_acct_pages_known(const struct tracer *t)
 	return t->acct_pages_known;
 }
 
+/* What the kernel says of a loaded program; false when it is not loaded. */
+static bool prog_info(const struct bpf_program *prog, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_program__fd(prog) >= 0 &&
+	       !bpf_obj_get_info_by_fd(bpf_program__fd(prog), info, &len);
+}
+
 size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t max)
 {
 	struct bpf_program *prog;
@@ -474,11 +484,9 @@ size_t tracer_prog_stats(const struct tracer *t, struct prog_stat *out, size_t m
 	if (t->stats_fd < 0)
 		return 0;
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+		struct bpf_prog_info info;
 
-		if (n == max || bpf_program__fd(prog) < 0 ||
-		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (n == max || !prog_info(prog, &info))
 			continue;
 		out[n].name = bpf_program__name(prog);
 		out[n].attach = bpf_program__section_name(prog);
@@ -501,11 +509,9 @@ unsigned long long tracer_missed_runs(const struct tracer *t)
 	unsigned long long missed = 0;
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+		struct bpf_prog_info info;
 
-		if (bpf_program__fd(prog) >= 0 &&
-		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		if (prog_info(prog, &info))
 			missed += info.recursion_misses;
 	}
 	return missed;
