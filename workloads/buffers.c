@@ -81,6 +81,16 @@ void *buf_map(struct wctx *c, size_t len)
 	return map_region(c, len, 0, true);
 }
 
+bool buf_map_iovs(struct wctx *c, struct iovec *iov, int n, size_t len)
+{
+	for (int i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ buf_map(c, len), len };
+		if (!iov[i].iov_base)
+			return false;
+	}
+	return true;
+}
+
 void *buf_map_untouched(struct wctx *c, size_t len)
 {
 	return map_region(c, len, MAP_NORESERVE, false);

@@ -21,6 +21,8 @@
  * depends on khugepaged), every page touched. NULL after case_fail().
  */
 void *buf_map(struct wctx *c, size_t len);
+/* n buffers of len bytes each, as buf_map(); false after case_fail(). */
+bool buf_map_iovs(struct wctx *c, struct iovec *iov, int n, size_t len);
 /* Same, MAP_NORESERVE and untouched: for lengths the kernel must refuse. */
 void *buf_map_untouched(struct wctx *c, size_t len);
 /* hugetlb 2 MiB pages, touched; reserve them first with huge_reserve(). */

@@ -66,11 +66,8 @@ enum case_result case_live_attach(struct wctx *c)
 
 	if (!ring_and_direct_file(c, &r, &fd))
 		return CASE_FAILED;
-	for (int i = 0; i < 4; i++) {
-		iov[i] = (struct iovec){ buf_map(c, 64 * KiB), 64 * KiB };
-		if (!iov[i].iov_base)
-			return CASE_FAILED;
-	}
+	if (!buf_map_iovs(c, iov, 4, 64 * KiB))
+		return CASE_FAILED;
 	ret = reg_buffers(r->rec, iov, 4);
 	if (ret)
 		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
@@ -113,11 +110,8 @@ enum case_result case_live_attach_clone(struct wctx *c)
 
 	if (!ring_and_direct_file(c, &src, &fd) || !(dst = ring_new(c, 8, 0)))
 		return CASE_FAILED;
-	for (int i = 0; i < 4; i++) {
-		iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
-		if (!iov[i].iov_base)
-			return CASE_FAILED;
-	}
+	if (!buf_map_iovs(c, iov, 4, 16 * KiB))
+		return CASE_FAILED;
 	ret = reg_buffers(src->rec, iov, 4);
 	if (ret)
 		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
@@ -147,11 +141,8 @@ enum case_result case_live_ring_index(struct wctx *c)
 
 	if (!(r = ring_new(c, 8, 0)))
 		return CASE_FAILED;
-	for (int i = 0; i < 2; i++) {
-		iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
-		if (!iov[i].iov_base)
-			return CASE_FAILED;
-	}
+	if (!buf_map_iovs(c, iov, 2, 16 * KiB))
+		return CASE_FAILED;
 	ret = reg_buffers(r->rec, iov, 2);
 	if (ret)
 		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
@@ -324,11 +315,8 @@ enum case_result case_ring_sequence(struct wctx *c)
 
 		if (!r)
 			return CASE_FAILED;
-		for (int i = 0; i < 2; i++) {
-			iov[i] = (struct iovec){ buf_map(c, 16 * KiB), 16 * KiB };
-			if (!iov[i].iov_base)
-				return CASE_FAILED;
-		}
+		if (!buf_map_iovs(c, iov, 2, 16 * KiB))
+			return CASE_FAILED;
 		if ((ret = reg_buffers(r->rec, iov, 2)))
 			return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
 		if ((res = uneven_writes(c, r, fd, iov, 2, 0)) != CASE_OK)
