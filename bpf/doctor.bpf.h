@@ -32,7 +32,8 @@ struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
  * (through the source ring, whose fd is resolved anyway) for what the clone
  * charges. Everything else the doctor wants is read when a call fails.
  */
-static __always_inline void diagnose_enter(struct reg_call *call, const struct ps_clone_args *ca)
+static __always_inline void diagnose_enter(struct reg_call *call, const struct ps_clone_args *ca,
+					  bool direct)
 {
 	call->diag.locked_pages = -1;
 	if (!ca)
@@ -47,7 +48,7 @@ static __always_inline void diagnose_enter(struct reg_call *call, const struct p
 	call->diag.clone_pad_set = ca->pad[0] || ca->pad[1] || ca->pad[2] ||
 		(!call->diag.clone_has_range && (ca->src_off || ca->dst_off || ca->nr));
 	if (call->src_ctx)
-		call->diag.locked_pages = ps_ctx_user_locked(call->src_ctx);
+		call->diag.locked_pages = ps_ctx_user_locked_as(call->src_ctx, direct);
 }
 
 /*

@@ -20,9 +20,7 @@ static __always_inline __u32 cur_tid(void)
 
 static __always_inline struct reg_call *cur_reg_call(void)
 {
-	__u32 tid = cur_tid();
-
-	return bpf_map_lookup_elem(&reg_calls, &tid);
+	return reg_call_current(false);
 }
 
 static __always_inline struct tstate *tstate_get(bool create)

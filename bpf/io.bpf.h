@@ -88,8 +88,8 @@ static __always_inline void count_pinned_io(struct io_kiocb *req)
 
 	ps = lookup_or_init(&pin_stats, &pk, &zero_pin);
 	if (ps) {
-		ps->ios++;
-		ps->pages += p->pages;
+		__sync_fetch_and_add(&ps->ios, 1);
+		__sync_fetch_and_add(&ps->pages, p->pages);
 	}
 	bpf_map_delete_elem(&pinned_reqs, &key);
 	__sync_fetch_and_add(&pinned_reqs_pending, -1);
@@ -114,12 +114,28 @@ static __always_inline __u8 req_opcode_index(struct io_kiocb *req, __u16 *buf_in
 	return raw[0];
 }
 
-static __always_inline void add_io_stats(struct ps_io_stats *st, __u64 ops, __u64 bytes,
-					 __u64 errors)
+/* A displaced io_cache entry into io_stats (several CPUs may add to one key). */
+static __always_inline void io_cache_evict(const struct ps_io_cached *c)
 {
-	st->ops += ops;
-	st->bytes += bytes;
-	st->errors += errors;
+	struct ps_io_stats *st;
+	__u32 ring = c->key.ring;
+
+	/*
+	 * A ring user space has harvested and pruned read this entry from the
+	 * cache already: its key must not come back into io_stats, where
+	 * nothing would ever remove it.
+	 */
+	if (!ring || !bpf_map_lookup_elem(&rings, &ring))
+		return;
+	st = lookup_or_init(&io_stats, &c->key, &zero_io);
+	if (!st) {
+		count(PS_CNT_IO_KEYS_DROPPED);
+		return;
+	}
+	__sync_fetch_and_add(&st->ops, c->st.ops);
+	__sync_fetch_and_add(&st->bytes, c->st.bytes);
+	if (c->st.errors)
+		__sync_fetch_and_add(&st->errors, c->st.errors);
 }
 
 /* One completion into the per-CPU table (ps_io_cached), a displaced key into io_stats. */
@@ -127,18 +143,11 @@ static __always_inline void count_io(const struct ps_io_key *key, __s64 res)
 {
 	__u32 slot = ps_io_cache_slot(key);
 	struct ps_io_cached *c = bpf_map_lookup_elem(&io_cache, &slot);
-	struct ps_io_stats *st;
 
 	if (!c)
 		return;
 	if (*(__u64 *)&c->key != *(const __u64 *)key) {
-		if (c->key.ring) {
-			st = lookup_or_init(&io_stats, &c->key, &zero_io);
-			if (st)
-				add_io_stats(st, c->st.ops, c->st.bytes, c->st.errors);
-			else
-				count(PS_CNT_IO_KEYS_DROPPED);
-		}
+		io_cache_evict(c);
 		c->key = *key;
 		c->st = (struct ps_io_stats){};
 	}

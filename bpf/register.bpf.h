@@ -19,9 +19,8 @@ static __always_inline bool is_buffer_opcode(__u32 op)
 }
 
 static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void *arg,
-						  __u32 nr_args)
+						  __u32 nr_args, bool direct)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 opcode = opcode_raw & ~PS_REG_USE_REGISTERED_RING;
 	bool registered = opcode_raw & PS_REG_USE_REGISTERED_RING;
 	struct ps_clone_args ca = {};
@@ -29,8 +28,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 
 	if (!is_buffer_opcode(opcode) || !tgid_traced())
 		return;
-	bpf_map_update_elem(&reg_calls, &tid, &zero_call, BPF_ANY);
-	call = bpf_map_lookup_elem(&reg_calls, &tid);
+	call = reg_call_current(true);
 	if (!call)
 		return;
 	call->fd = fd;
@@ -39,7 +37,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 	call->arg = (__u64)arg;
 	/* the io_uring_register tracepoint names the ring; only unregister needs it now */
 	if (opcode == PS_UNREG_BUFFERS)
-		call->fd_ctx = ps_fd_ring_ctx(fd, registered);
+		call->fd_ctx = ps_fd_ring_ctx_as(fd, registered, direct);
 
 	if (opcode == PS_REG_BUFFERS_UPDATE) {
 		struct ps_rsrc_update2 up = {};
@@ -53,10 +51,11 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 		call->first_slot = ca.dst_off;
 		call->src_first = ca.src_off;
 		call->nr_slots = ca.nr;
-		call->src_ctx = ps_fd_ring_ctx(ca.src_fd, ca.flags & PS_CLONE_SRC_REGISTERED);
+		call->src_ctx = ps_fd_ring_ctx_as(ca.src_fd, ca.flags & PS_CLONE_SRC_REGISTERED,
+						  direct);
 	} else if (opcode == PS_UNREG_BUFFERS && call->fd_ctx) {
 		/* the table is gone once the tracepoint fires: its kept sum, or a walk now */
-		struct ps_table_sum *kept = table_sum_get(call->fd_ctx);
+		struct ps_table_sum *kept = table_sum_get(call->fd_ctx, direct);
 
 		if (kept) {
 			call->pre = *kept;
@@ -68,7 +67,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 		}
 		call->pre_valid = true;
 	}
-	diagnose_enter(call, opcode == PS_REG_CLONE_BUFFERS ? &ca : NULL);
+	diagnose_enter(call, opcode == PS_REG_CLONE_BUFFERS ? &ca : NULL, direct);
 	/* last, so the work above is not part of the latency */
 	call->start_ns = bpf_ktime_get_ns();
 }
@@ -81,7 +80,8 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
  * (internals) still need the walk.
  */
 static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
-					    const struct walk_ctx *w, __u32 first, __u32 nr)
+					    const struct walk_ctx *w, __u32 first, __u32 nr,
+					    bool direct)
 {
 	struct ps_table_sum *kept;
 	struct walk_ctx d = {};
@@ -91,18 +91,18 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 	if (emit_buffers || track_imu_owner || first || w->src_first || nr != w->src.nr ||
 	    (call->diag.flags & PS_CLONE_DST_REPLACE))
 		return false;
-	kept = table_sum_get(call->src_ctx);
+	kept = table_sum_get(call->src_ctx, direct);
 	if (!kept)
 		return false;
 	call->sum = *kept;
 	/* the destination's table now holds the same buffers */
-	ps_table_ref(ctx, &d.dst);
+	ps_table_ref_as(ctx, &d.dst, direct);
 	d.sum = *kept;
 	d.acct_all = kept->acct_pages;
 	table_sum_put(ctx, &d);
 	call->sum.shared = kept->buffers;
 	call->sum.acct_pages = 0;
-	locked = ps_ctx_user_locked(ctx);
+	locked = ps_ctx_user_locked_as(ctx, direct);
 	if (call->diag.locked_pages >= 0 && locked > call->diag.locked_pages)
 		call->sum.acct_pages = locked - call->diag.locked_pages;
 	return true;
@@ -138,11 +138,11 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 		nr = call->nr_slots;
 		hist = false;
 		if (call->src_ctx) {
-			ps_table_ref(call->src_ctx, &w.src);
+			ps_table_ref_as(call->src_ctx, &w.src, direct);
 			w.src_first = call->src_first;
 			if (!nr)	/* nr 0 clones the whole source table */
 				nr = w.src.nr;
-			if (clone_from_kept(call, ctx, &w, first, nr))
+			if (clone_from_kept(call, ctx, &w, first, nr, direct))
 				return;
 		}
 		table_sum_drop(ctx);
@@ -163,13 +163,16 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 	table_walk_with(&w, ctx, first, nr, call->opcode, hist, direct);
 	call->sum = w.sum;
 	/*
-	 * A whole new table (a registration, or a clone into an empty ring):
-	 * keep its sum. Decided from the arguments, never from the walk's
-	 * counts (the verifier would have to track them exactly).
+	 * A whole new table (a registration, a clone into an empty ring, an
+	 * update of every slot): keep its sum. Decided from the arguments,
+	 * never from the walk's counts (the verifier would have to track them
+	 * exactly).
 	 */
-	if (call->opcode != PS_REG_BUFFERS_UPDATE && !first && w.dst.nr <= PS_MAX_REG_BUFFERS &&
-	    (call->opcode != PS_REG_CLONE_BUFFERS ||
-	     (!(call->diag.flags & PS_CLONE_DST_REPLACE) && nr == w.dst.nr)))
+	if (!first && w.dst.nr <= PS_MAX_REG_BUFFERS &&
+	    (call->opcode == PS_REG_BUFFERS || call->opcode == PS_REG_BUFFERS2 ||
+	     (call->opcode == PS_REG_BUFFERS_UPDATE && nr == w.dst.nr) ||
+	     (call->opcode == PS_REG_CLONE_BUFFERS &&
+	      !(call->diag.flags & PS_CLONE_DST_REPLACE) && nr == w.dst.nr)))
 		table_sum_put(ctx, &w);
 }
 
@@ -226,7 +229,7 @@ static __always_inline void emit_register(struct reg_call *call, __u32 ring,
 }
 
 /* The call's numbers into the ring's statistics (and records); ends the call. */
-static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 tid, __u32 ring,
+static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 ring,
 					long ret, __u64 lat)
 {
 	struct ps_reg_key key = {};
@@ -281,7 +284,7 @@ static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 
 		emit_register(call, ring, key.src_ring, ret, lat);
 	}
 out:
-	bpf_map_delete_elem(&reg_calls, &tid);
+	call->live = false;
 }
 
 /*
@@ -292,8 +295,7 @@ out:
  */
 static __always_inline void handle_register_done(void *ctx, long ret, bool direct)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	struct reg_call *call = reg_call_current(false);
 	__u64 end = bpf_ktime_get_ns();
 
 	if (!call)
@@ -302,7 +304,7 @@ static __always_inline void handle_register_done(void *ctx, long ret, bool direc
 	call->ctx = ctx;
 	if (ret >= 0)
 		done_sums(call, ctx, direct);
-	finish_call(call, ctx, tid, ring_id(ctx), ret, end - call->start_ns);
+	finish_call(call, ctx, ring_id(ctx), ret, end - call->start_ns);
 }
 
 /*
@@ -312,8 +314,7 @@ static __always_inline void handle_register_done(void *ctx, long ret, bool direc
  */
 static __always_inline void handle_register_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct reg_call *call = bpf_map_lookup_elem(&reg_calls, &tid);
+	struct reg_call *call = reg_call_current(false);
 	__u32 ring = 0;
 
 	if (!call)
@@ -324,7 +325,7 @@ static __always_inline void handle_register_exit(long ret)
 
 		ring = id ? *id : 0;
 	}
-	finish_call(call, call->fd_ctx, tid, ring, ret, bpf_ktime_get_ns() - call->start_ns);
+	finish_call(call, call->fd_ctx, ring, ret, bpf_ktime_get_ns() - call->start_ns);
 }
 
 #endif /* PS_REGISTER_BPF_H */

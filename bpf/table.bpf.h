@@ -78,13 +78,12 @@ static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64
  */
 static __always_inline void hist_flush(struct walk_ctx *w)
 {
-	struct ps_hist_key key = { .kind = PS_HIST_BUF_SIZE, .op = w->hist_op };
 	__u32 slot = w->run_slot;
 	struct ps_hist *h;
 
 	if (slot >= PS_HIST_SLOTS)
 		return;		/* no run yet */
-	h = lookup_or_init(&hists, &key, &zero_hist);
+	h = hist_of(PS_HIST_BUF_SIZE, w->hist_op);
 	barrier_var(slot);
 	if (h && slot < PS_HIST_SLOTS)
 		__sync_fetch_and_add(&h->slots[slot], w->run_len);
@@ -170,7 +169,7 @@ static long walk_slot_direct(__u32 i, struct walk_ctx *w)
 static __always_inline void table_walk_with(struct walk_ctx *w, void *ctx, __u32 first,
 					    __u32 nr, __u32 hist_op, bool hist, bool direct)
 {
-	ps_table_ref(ctx, &w->dst);
+	ps_table_ref_as(ctx, &w->dst, direct);
 	w->first = first;
 	w->hist_op = hist_op;
 	w->hist = hist;
@@ -193,7 +192,7 @@ static __always_inline void table_walk(struct walk_ctx *w, void *ctx, __u32 firs
 /* ---- kept sums ------------------------------------------------------------ */
 
 /* The sum kept for ctx's current table, or NULL. */
-static __always_inline struct ps_table_sum *table_sum_get(void *ctx)
+static __always_inline struct ps_table_sum *table_sum_get(void *ctx, bool direct)
 {
 	struct ps_table_ref t = {};
 	__u64 key = (__u64)ctx;
@@ -201,30 +200,42 @@ static __always_inline struct ps_table_sum *table_sum_get(void *ctx)
 
 	if (!ts)
 		return NULL;
-	ps_table_ref(ctx, &t);
-	if (ts->base != (__u64)t.base || ts->nr != t.nr) {
-		bpf_map_delete_elem(&table_sums, &key);
+	ps_table_ref_as(ctx, &t, direct);
+	if (!ts->base || ts->base != (__u64)t.base || ts->nr != t.nr)
 		return NULL;
-	}
 	return &ts->sum;
 }
 
 /* After a walk of ctx's whole table (no source): keep its sum. */
+/*
+ * Written in place where the ring has an entry: an LRU map's update and
+ * delete move nodes between its lists, ~150 ns of each call. The ring's
+ * registration calls are serialized by its lock, so no two write at once.
+ */
 static __always_inline void table_sum_put(void *ctx, const struct walk_ctx *w)
 {
 	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .sum = w->sum };
 	__u64 key = (__u64)ctx;
+	struct table_sum *old = bpf_map_lookup_elem(&table_sums, &key);
 
 	ts.sum.acct_pages = w->acct_all;
 	ts.sum.shared = 0;
-	bpf_map_update_elem(&table_sums, &key, &ts, BPF_ANY);
+	if (old)
+		*old = ts;
+	else
+		bpf_map_update_elem(&table_sums, &key, &ts, BPF_NOEXIST);
 }
 
+/* No table of this slot count is at base 0: the entry matches no table. */
 static __always_inline void table_sum_drop(void *ctx)
 {
 	__u64 key = (__u64)ctx;
+	struct table_sum *ts = bpf_map_lookup_elem(&table_sums, &key);
 
-	bpf_map_delete_elem(&table_sums, &key);
+	if (ts) {
+		ts->base = 0;
+		ts->nr = 0;
+	}
 }
 
 #endif /* PS_TABLE_BPF_H */

@@ -269,6 +269,15 @@ enum ps_hist_kind {
 	PS_HIST_IMPORT_LAT = 6,	/* op = SQE opcode; buffer lookup ns */
 };
 
+/*
+ * The hists array: one row per kind and opcode, an inlined lookup (a hash
+ * lookup cost each registration call ~100 ns). Opcodes at or above
+ * PS_HIST_OP_OTHER (PS_OP_UNKNOWN among them) share the last row.
+ */
+#define PS_HIST_KINDS		7
+#define PS_HIST_OP_OTHER	64
+#define PS_HIST_OPS		(PS_HIST_OP_OTHER + 1)
+
 struct ps_hist_key {
 	__u32 kind;
 	__u32 op;

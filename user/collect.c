@@ -172,26 +172,16 @@ static void add_io(struct ring_report *ring, const struct ps_io_key *key,
 	bi->ops += s->ops;
 }
 
-static int collect_io(int fd, int ncpu, struct report *r)
+static void collect_io(int fd, struct report *r)
 {
-	struct ps_io_stats *vals = calloc(ncpu, sizeof(*vals));
+	struct ps_io_stats st;
 	struct ps_io_key key;
 
-	if (!vals)
-		return -ENOMEM;
-	FOR_EACH_ENTRY(fd, key, vals, ncpu * sizeof(*vals), {
-		struct ps_io_stats sum = {};
-		for (int c = 0; c < ncpu; c++) {
-			sum.ops += vals[c].ops;
-			sum.bytes += vals[c].bytes;
-			sum.errors += vals[c].errors;
-		}
+	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		if (ring)
-			add_io(ring, &key, &sum);
+			add_io(ring, &key, &st);
 	});
-	free(vals);
-	return 0;
 }
 
 static void sort_io(struct report *r)
@@ -205,11 +195,12 @@ static void sort_io(struct report *r)
 }
 
 /*
- * A whole per-CPU array, nkeys x ncpu values of size (a multiple of 8):
+ * A whole array map, nkeys x ncpu values of size (a multiple of 8; ncpu 1
+ * for one that is not per CPU):
  * one batch call where the kernel has it, key by key otherwise. NULL when
  * out of memory; keys it cannot read stay zero.
  */
-static void *read_percpu_array(int fd, __u32 nkeys, size_t size, int ncpu)
+static void *read_array(int fd, __u32 nkeys, size_t size, int ncpu)
 {
 	char *vals = calloc((size_t)nkeys * ncpu, size);
 	__u32 *keys = calloc(nkeys, sizeof(*keys));
@@ -232,7 +223,7 @@ static void *read_percpu_array(int fd, __u32 nkeys, size_t size, int ncpu)
 /* The per-CPU direct-mapped table in front of io_stats: read after io_stats, always. */
 static int collect_io_cache(int fd, int ncpu, struct report *r)
 {
-	struct ps_io_cached *vals = read_percpu_array(fd, PS_IO_CACHE_SLOTS, sizeof(*vals), ncpu);
+	struct ps_io_cached *vals = read_array(fd, PS_IO_CACHE_SLOTS, sizeof(*vals), ncpu);
 
 	if (!vals)
 		return -ENOMEM;
@@ -246,29 +237,23 @@ static int collect_io_cache(int fd, int ncpu, struct report *r)
 	return 0;
 }
 
-static int collect_pins(int fd, int ncpu, struct report *r)
+static void collect_pins(int fd, struct report *r)
 {
-	struct ps_pin_stats *vals = calloc(ncpu, sizeof(*vals));
+	struct ps_pin_stats st;
 	struct ps_pin_key key;
 
-	if (!vals)
-		return -ENOMEM;
-	FOR_EACH_ENTRY(fd, key, vals, ncpu * sizeof(*vals), {
+	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
 		struct ring_report *ring = report_ring(r, key.ring);
 		struct pin_op_report *op;
 		if (!ring)
 			continue;
 		op = PUSH(ring->pinned_ops, ring->nr_pinned_ops);
 		op->opcode = key.opcode;
-		for (int c = 0; c < ncpu; c++) {
-			op->ios += vals[c].ios;
-			op->pages += vals[c].pages;
-		}
+		op->ios = st.ios;
+		op->pages = st.pages;
 		ring->pinned.ios += op->ios;
 		ring->pinned.pages += op->pages;
 	});
-	free(vals);
-	return 0;
 }
 
 static int by_opcode_err(const void *a, const void *b)
@@ -360,24 +345,35 @@ static int by_hist_key(const void *a, const void *b)
 	return (x->op > y->op) - (x->op < y->op);
 }
 
-static void collect_hists(int fd, struct report *r)
+/* The hists array (kind x opcode): its rows with a sample. */
+static int collect_hists(int fd, struct report *r)
 {
-	struct ps_hist_key key;
-	struct ps_hist h;
+	struct ps_hist *rows = read_array(fd, PS_HIST_KINDS * PS_HIST_OPS,
+						 sizeof(*rows), 1);
 
-	FOR_EACH_ENTRY(fd, key, &h, sizeof(h), {
+	if (!rows)
+		return -ENOMEM;
+	for (__u32 i = 0; i < PS_HIST_KINDS * PS_HIST_OPS; i++) {
+		__u64 n = 0;
+
+		for (int k = 0; k < PS_HIST_SLOTS; k++)
+			n += rows[i].slots[k];
+		if (!n)
+			continue;
 		struct hist_report *hr = PUSH(r->hists, r->nr_hists);
-		hr->kind = key.kind;
-		hr->op = key.op;
-		memcpy(hr->slots, h.slots, sizeof(hr->slots));
-	});
+		hr->kind = i / PS_HIST_OPS;
+		hr->op = i % PS_HIST_OPS == PS_HIST_OP_OTHER ? PS_OP_UNKNOWN : i % PS_HIST_OPS;
+		memcpy(hr->slots, rows[i].slots, sizeof(hr->slots));
+	}
+	free(rows);
+	return 0;
 }
 
 /* IO latency: per CPU and opcode (io_lat_hists), summed into PS_HIST_IO_LAT rows. */
 static int collect_io_latency(const struct bpf_map *map, int ncpu, struct report *r)
 {
 	__u32 nops = bpf_map__max_entries(map);	/* 1 unless IO latency is on */
-	struct ps_hist *vals = read_percpu_array(bpf_map__fd(map), nops, sizeof(*vals), ncpu);
+	struct ps_hist *vals = read_array(bpf_map__fd(map), nops, sizeof(*vals), ncpu);
 
 	if (!vals)
 		return -ENOMEM;
@@ -415,13 +411,11 @@ int collect_rings_where(struct tracer *t, struct report *r, collect_keep_fn keep
 		return 0;	/* nothing to count for */
 	collect_reg(bpf_map__fd(s->maps.reg_stats), r);
 	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
-	e = collect_io(bpf_map__fd(s->maps.io_stats), ncpu, r);
-	if (!e)
-		e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
+	collect_io(bpf_map__fd(s->maps.io_stats), r);
+	e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
 	if (!e)
 		sort_io(r);
-	if (!e)
-		e = collect_pins(bpf_map__fd(s->maps.pin_stats), ncpu, r);
+	collect_pins(bpf_map__fd(s->maps.pin_stats), r);
 	collect_refused(bpf_map__fd(s->maps.refused_io), r);
 	if (!e)
 		e = collect_imports(bpf_map__fd(s->maps.imports), ncpu, r);
@@ -440,7 +434,8 @@ int collect_report(struct tracer *t, struct report *r)
 	int e = collect_rings_where(t, r, NULL, NULL);
 
 	collect_procs(bpf_map__fd(s->maps.proc_stats), r);
-	collect_hists(bpf_map__fd(s->maps.hists), r);
+	if (!e)
+		e = collect_hists(bpf_map__fd(s->maps.hists), r);
 	if (!e)
 		e = collect_io_latency(s->maps.io_lat_hists, ncpu, r);
 	SORT(r->hists, r->nr_hists, by_hist_key);

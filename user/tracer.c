@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -38,6 +39,7 @@ struct tracer {
 static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_ring_create",  "ring_create" },
 	{ "ps_reg_enter",    "register" },
+	{ "ps_reg_enter_read", "register" },
 	{ "ps_reg_done",     "register" },
 	{ "ps_reg_done_read", "register" },
 	{ "ps_reg_exit",     "register" },
@@ -82,6 +84,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_reg_exit, false);
 	bpf_program__set_autoload(s->progs.ps_reg_done, cast);
 	bpf_program__set_autoload(s->progs.ps_reg_done_read, !cast);
+	bpf_program__set_autoload(s->progs.ps_reg_enter_read, false);	/* try_flavour decides */
 	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto && cast);
 	bpf_program__set_autoload(s->progs.ps_complete_read, cqe_proto && !cast);
 	bpf_program__set_autoload(s->progs.ps_complete_old, !cqe_proto);
@@ -151,6 +154,8 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_map__set_max_entries(s->maps.reg_stats, 4 * o->table_size);
 		bpf_map__set_max_entries(s->maps.reg_errors, 4 * o->table_size);
 	}
+	s->rodata->nr_io_uring_register = __NR_io_uring_register;
+	s->rodata->nr_close = __NR_close;
 	s->rodata->filter_tgid = o->filter_pids;
 	s->rodata->emit_events = o->events || o->all_events;
 	s->rodata->emit_all_events = o->all_events;
@@ -230,6 +235,12 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 	}
 	if (f == FLAVOUR_NONE)
 		internals_choose(t->skel, ki, f, o->registration_only);
+	/* after the hooks: a syscall hook may have taken ps_reg_enter's place */
+	if (!kbtf_has_func(ki, "bpf_rdonly_cast") &&
+	    bpf_program__autoload(t->skel->progs.ps_reg_enter)) {
+		bpf_program__set_autoload(t->skel->progs.ps_reg_enter, false);
+		bpf_program__set_autoload(t->skel->progs.ps_reg_enter_read, true);
+	}
 	kernel_info_release_btf(ki);
 	e = pinscope_bpf__load(t->skel);
 	if (e) {
