@@ -22,6 +22,7 @@ static const struct option long_opts[] = {
 	{ "bpf-stats", no_argument,      NULL, 'S' },
 	{ "rings-from", required_argument, NULL, 'F' },
 	{ "table-size", required_argument, NULL, 'T' },
+	{ "buffer-size", required_argument, NULL, 'B' },
 	{ "listen",   required_argument, NULL, 'L' },
 	{ "textfile", required_argument, NULL, 'X' },
 	{ "grace",    required_argument, NULL, 'G' },
@@ -55,6 +56,34 @@ static int parse_int(const char *opt, const char *s, long min, long max, long *o
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max) {
 		ps_error("%s: expected a whole number from %ld to %ld, got '%s'", opt, min, max, s);
+		return PS_EXIT_FAIL;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A BPF ring buffer's size: bytes, or K, M, G (KiB, MiB, GiB); the kernel
+ * takes a power of two, at least a page.
+ */
+static int parse_buffer_size(const char *s, unsigned long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!errno && end != s && s[0] != '-') {
+		if (*end == 'K' || *end == 'k')
+			v <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			v <<= 20, end++;
+		else if (*end == 'G' || *end == 'g')
+			v <<= 30, end++;
+	}
+	if (errno || end == s || *end || s[0] == '-' || v < 4096 || v > (1ULL << 30) ||
+	    (v & (v - 1))) {
+		ps_error("--buffer-size %s: want a power of two, 4K to 1G", s);
 		return PS_EXIT_FAIL;
 	}
 	*out = v;
@@ -202,6 +231,10 @@ int env_parse(struct env *env, int argc, char **argv, const char *allowed, bool 
 			if (parse_int("--table-size", optarg, 64, 1 << 20, &v))
 				return PS_EXIT_FAIL;
 			env->table_size = v;
+			break;
+		case 'B':
+			if (parse_buffer_size(optarg, &env->buffer_size))
+				return PS_EXIT_FAIL;
 			break;
 		case 'L': env->listen = optarg; break;
 		case 'X': env->textfile = optarg; break;

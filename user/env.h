@@ -22,6 +22,7 @@ struct env {
 	bool bpf_stats;		/* per-program run time from the kernel */
 	const char *rings_from;	/* --rings-from auto|bpf|fdinfo: finding existing rings */
 	unsigned int table_size; /* --table-size N: rings and processes held at once */
+	unsigned long buffer_size; /* --buffer-size SIZE: the BPF ring buffer, 0 = default */
 	const char *listen;	/* exporter --listen ADDR:PORT */
 	const char *textfile;	/* exporter --textfile DIR */
 	double grace_s;		/* exporter --grace SEC, -1 = default */
@@ -30,9 +31,9 @@ struct env {
 };
 
 /* Which options a subcommand takes, as a getopt-style letter set. */
-#define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:T:"
+#define ENV_OPTS_ALL	"jvo:p:i:d:b:t:hRSF:T:B:"
 #define ENV_OPTS_STAT	ENV_OPTS_ALL "H"
-#define ENV_OPTS_CHECK	"jvo:p:d:b:t:hRSF:T:"	/* ENV_OPTS_ALL but -i: one verdict, at the end */
+#define ENV_OPTS_CHECK	"jvo:p:d:b:t:hRSF:T:B:"	/* ENV_OPTS_ALL but -i: one verdict, at the end */
 #define ENV_OPTS_INFO	"jvo:b:h"
 #define ENV_OPTS_EXPORTER "vp:i:d:b:hRSF:T:L:X:G:"
 #define ENV_OPTS_TOP	"vp:i:d:b:hRF:T:"

@@ -97,6 +97,8 @@ static void usage(FILE *out, const char *opts)
 		"                      bpf (task iterators) or fdinfo (/proc/PID/fdinfo)\n"
 		"  --table-size N      rings and processes the BPF tables hold at once\n"
 		"                      (65536; gone ones are harvested, so this bounds bursts)\n"
+		"  --buffer-size SIZE  the ring buffer of records (trace, check, failures):\n"
+		"                      a power of two, K/M/G (trace 1M, check 8M, else 256K)\n"
 		"  --listen ADDR:PORT  exporter: serve /metrics there (127.0.0.1:9477)\n"
 		"  --textfile DIR      exporter: write DIR/pinscope.prom each -i instead\n"
 		"  --grace SEC         exporter: show gone rings this long (60)\n"

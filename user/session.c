@@ -132,6 +132,7 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 
 	with_env.no_looks = env->rings_from && !strcmp(env->rings_from, "fdinfo");
 	with_env.table_size = env->table_size;
+	with_env.buffer_size = env->buffer_size;
 	e = tracer_new(&with_env, &s->ki, &s->tracer, err, sizeof(err));
 	if (e) {
 		ps_error("%s", err);

@@ -117,11 +117,15 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	if (o->buffers)
 		bpf_map__set_max_entries(s->maps.events, 8 << 20);
 	/*
-	 * trace: ~430 bytes per ring creation or call; 32 MiB holds 20,000
-	 * rings' worth while a busy machine keeps the reader off the CPU.
+	 * trace: ~620 bytes per ring creation or call, 1 MiB for ~1,700 of
+	 * them between two reads. Its pages are mapped into pinscope twice
+	 * (wrap-around) and count in its RSS; a churn of short-lived rings
+	 * on a busy machine wants more (--buffer-size; losses are counted).
 	 */
 	if (o->all_events)
-		bpf_map__set_max_entries(s->maps.events, 32 << 20);
+		bpf_map__set_max_entries(s->maps.events, 1 << 20);
+	if (o->buffer_size)
+		bpf_map__set_max_entries(s->maps.events, o->buffer_size);
 	/* arrays are allocated whole at load: latency's only when measured */
 	if (!o->io_latency) {
 		bpf_map__set_max_entries(s->maps.io_start, 1);

@@ -24,6 +24,7 @@ struct tracer_opts {
 	bool buffers;		/* per-slot and lifetime records (check) */
 	bool no_looks;		/* find rings through fdinfo, not the iterators */
 	unsigned int table_size; /* rings and processes held at once; 0: the default */
+	unsigned long buffer_size; /* the events ring buffer in bytes; 0: the default */
 };
 
 /* What one loaded program cost, from BPF_ENABLE_STATS. */

@@ -258,53 +258,104 @@ static long min_dropped_slack(void)
 	return cpus > 1 ? cpus - 1 : 0;
 }
 
-/* trace prints every ring creation and registration of ring_churn. */
+/* A trace of ring_churn: its records of ring creations and registrations. */
+struct churn_trace {
+	long long want;		/* rings, each one creation and one registration */
+	long long creates, registers, missed, lost;
+};
+
+static bool trace_ring_churn(struct test *t, struct proc *p, const char *buffer_size,
+			     struct churn_trace *ct)
+{
+	const char *env_rings = getenv("PINSCOPE_CHURN_RINGS");
+	struct argv_buf a = {0};
+	bool ok = false;
+
+	ct->want = env_rings ? atoll(env_rings) / 4 * 4 : 20000;	/* 4 processes share them */
+	follow_case(&a, "trace", "--buffer-size", buffer_size, "ring_churn");
+	if (proc_run(p, a.v, NULL)) {
+		test_fail(t, "cannot start pinscope trace");
+		goto out;
+	}
+	expect_exit(t, p, "pinscope trace", 0);
+	for (const char *line = sb_str(&p->out); line && *line;) {
+		const char *end = strchr(line, '\n');
+
+		ct->creates += !strncmp(line, "{\"time_s\"", 9) &&
+			       strstr(line, "\"ring_create\"") &&
+			       (!end || strstr(line, "\"ring_create\"") < end);
+		ct->registers += !strncmp(line, "{\"time_s\"", 9) &&
+				 strstr(line, "\"REGISTER_BUFFERS\"") &&
+				 (!end || strstr(line, "\"REGISTER_BUFFERS\"") < end);
+		line = end ? end + 1 : NULL;
+	}
+	/* runs the kernel skipped are said on stderr; each loses at most one event */
+	ct->missed = number_before(sb_str(&p->err), " events missed");
+	ct->lost = number_before(sb_str(&p->err), " events lost");
+	ok = true;
+out:
+	av_free(&a);
+	return ok;
+}
+
+/*
+ * trace prints every ring creation and registration of ring_churn, given
+ * room for them: ~25 MB/s of records, which the default 1 MiB buffer holds
+ * only while the reader keeps the CPU.
+ */
 static void trace_churn(void)
 {
-	struct argv_buf a = {0};
+	struct churn_trace ct = {0};
 	struct proc p = {0};
-	long long creates = 0, registers = 0, want = 20000, missed;
-	const char *env_rings = getenv("PINSCOPE_CHURN_RINGS");
 	struct test t;
 
 	if (!test_begin(&t, "lifetimes/trace_churn"))
 		return;
-	if (!pinscope_ready(&t))
+	if (!pinscope_ready(&t) || !trace_ring_churn(&t, &p, "32M", &ct))
 		goto out;
-	if (env_rings)
-		want = atoll(env_rings) / 4 * 4;	/* 4 processes share them */
-	follow_case(&a, "trace", NULL, NULL, "ring_churn");
-	if (proc_run(&p, a.v, NULL)) {
-		test_fail(&t, "cannot start pinscope trace");
-		goto out;
-	}
-	expect_exit(&t, &p, "pinscope trace", 0);
-	for (const char *line = sb_str(&p.out); line && *line;) {
-		const char *end = strchr(line, '\n');
-
-		creates += !strncmp(line, "{\"time_s\"", 9) && strstr(line, "\"ring_create\"") &&
-			   (!end || strstr(line, "\"ring_create\"") < end);
-		registers += !strncmp(line, "{\"time_s\"", 9) && strstr(line, "\"REGISTER_BUFFERS\"") &&
-			     (!end || strstr(line, "\"REGISTER_BUFFERS\"") < end);
-		line = end ? end + 1 : NULL;
-	}
-	/* runs the kernel skipped are said on stderr; each loses at most one event */
-	missed = number_before(sb_str(&p.err), " events missed");
-	if (creates > want || registers > want || want - creates > missed ||
-	    want - registers > missed)
+	if (ct.creates > ct.want || ct.registers > ct.want || ct.want - ct.creates > ct.missed ||
+	    ct.want - ct.registers > ct.missed)
 		test_fail(&t, "trace printed %lld ring creations and %lld registrations, "
 			  "the workload made %lld of each (%lld runs skipped by the kernel)",
-			  creates, registers, want, missed);
-	else if (missed)
+			  ct.creates, ct.registers, ct.want, ct.missed);
+	else if (ct.missed)
 		test_note(&t, "%lld ring creations and %lld registrations of %lld: the kernel "
-			  "skipped %lld runs, and trace said so", creates, registers, want, missed);
+			  "skipped %lld runs, and trace said so", ct.creates, ct.registers,
+			  ct.want, ct.missed);
 	if (strstr(sb_str(&p.err), "lost"))
 		test_fail(&t, "trace says events were lost");
 	if (test_failed(&t))
 		proc_log(&p, &t.log);
 out:
 	proc_free(&p);
-	av_free(&a);
+	test_end(&t);
+}
+
+/*
+ * The same into a 4 KiB buffer (six records): most are lost, and trace
+ * says how many, exactly: printed + lost = made.
+ */
+static void trace_lost(void)
+{
+	struct churn_trace ct = {0};
+	struct proc p = {0};
+	struct test t;
+
+	if (!test_begin(&t, "lifetimes/trace_churn_lost"))
+		return;
+	if (!pinscope_ready(&t) || !trace_ring_churn(&t, &p, "4K", &ct))
+		goto out;
+	if (!ct.lost)
+		test_fail(&t, "no \"events lost\" on stderr, with room for six records");
+	else if (ct.creates + ct.registers + ct.lost > 2 * ct.want ||
+		 ct.creates + ct.registers + ct.lost + ct.missed < 2 * ct.want)
+		test_fail(&t, "%lld records printed and %lld said lost; the workload made %lld "
+			  "(%lld runs skipped by the kernel)", ct.creates + ct.registers, ct.lost,
+			  2 * ct.want, ct.missed);
+	if (test_failed(&t))
+		proc_log(&p, &t.log);
+out:
+	proc_free(&p);
 	test_end(&t);
 }
 
@@ -451,6 +502,7 @@ void run_live_tests(void)
 	live_check("live_attach");
 	live_check("live_pinned_twice");
 	trace_churn();
+	trace_lost();
 	interval();
 	overflow();
 }
