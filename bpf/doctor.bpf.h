@@ -18,7 +18,6 @@ struct ps_rsrc_register { __u32 nr, flags; __u64 resv2, data, tags; };
 #define PS_CLONE_DST_REPLACE	2
 
 #define PS_ONE_GIB		(1ULL << 30)
-#define PS_SCAN_CHUNK		8	/* iovecs per read */
 #define PS_TMPFS_MAGIC		0x01021994	/* shmem: pinnable long-term */
 #define PS_HUGETLBFS_MAGIC	0x958458f6
 /* vm_flags bits (include/linux/mm.h, unchanged since 2.6) */
@@ -75,12 +74,6 @@ static __always_inline void diagnose_state(struct reg_call *call, void *ctx)
 
 /* ---- at exit, on failure: the buffers ------------------------------------ */
 
-struct sum_scan {
-	const struct iovec *iov;
-	struct ps_diag *diag;
-	__u32 n;
-};
-
 static __always_inline void sum_one(struct ps_diag *d, const struct iovec *v, __u32 i)
 {
 	__u64 base = (__u64)v->iov_base, len = v->iov_len, span;
@@ -95,25 +88,6 @@ static __always_inline void sum_one(struct ps_diag *d, const struct iovec *v, __
 		d->max_len = len;
 		d->max_len_index = i;
 	}
-}
-
-/* Pages asked for, over every iovec: PS_SCAN_CHUNK per read. */
-static long sum_chunk(__u32 c, struct sum_scan *s)
-{
-	struct iovec v[PS_SCAN_CHUNK] = {};
-	__u32 first = c * PS_SCAN_CHUNK, cnt = s->n - first;
-
-	if (cnt > PS_SCAN_CHUNK)
-		cnt = PS_SCAN_CHUNK;
-	if (bpf_probe_read_user(v, cnt * sizeof(v[0]), s->iov + first))
-		return 1;	/* unreadable: the numbers stay partial */
-	for (int j = 0; j < PS_SCAN_CHUNK; j++) {
-		if (j >= cnt)
-			break;
-		sum_one(s->diag, &v[j], first + j);
-	}
-	s->diag->iovecs_scanned += cnt;
-	return 0;
 }
 
 struct vma_facts {
@@ -138,11 +112,11 @@ static long vma_facts_cb(struct task_struct *task, struct vm_area_struct *vma,
 	return 0;
 }
 
-struct fault_scan {
+struct iov_scan {
 	const struct iovec *iov;
 	struct ps_diag *diag;
 	struct task_struct *task;
-	__u32 n;
+	bool refused;		/* the kernel stops at the first buffer it refuses */
 };
 
 static __always_inline bool fault_note(struct ps_diag *d, __u32 kind, __u32 i,
@@ -173,32 +147,45 @@ static __always_inline int vma_fault(struct task_struct *task, __u64 addr, struc
 	return PS_BF_NR;
 }
 
-/* The kernel's per-buffer checks, in its order; stops at a buffer it refuses. */
-static long fault_one(__u32 i, struct fault_scan *s)
+/* The kernel's per-buffer checks, in its order: does it refuse buffer i? */
+static __always_inline bool fault_one(struct iov_scan *s, const struct iovec *v, __u32 i)
 {
+	__u64 base = (__u64)v->iov_base, len = v->iov_len, last;
 	struct vma_facts f = {};
-	struct iovec v = {};
-	__u64 base, len, last;
 	int kind;
 
-	if (bpf_probe_read_user(&v, sizeof(v), s->iov + i))
-		return 1;
-	base = (__u64)v.iov_base;
-	len = v.iov_len;
 	if (!base)
-		return len && fault_note(s->diag, PS_BF_NULL_LEN, i, &v);
+		return len && fault_note(s->diag, PS_BF_NULL_LEN, i, v);
 	if (len > PS_ONE_GIB)
-		return fault_note(s->diag, PS_BF_OVER_1G, i, &v);
+		return fault_note(s->diag, PS_BF_OVER_1G, i, v);
 	if (base + len < base)
-		return fault_note(s->diag, PS_BF_OVERFLOW, i, &v);
+		return fault_note(s->diag, PS_BF_OVERFLOW, i, v);
 	if (!len)
-		return 0;
+		return false;
 	kind = vma_fault(s->task, base, &f);
 	last = base + len - 1;
 	/* a buffer across mappings: its last byte's mapping too */
 	if (kind == PS_BF_NR && last >= f.end)
 		kind = vma_fault(s->task, last, &f);
-	return kind != PS_BF_NR && fault_note(s->diag, kind, i, &v);
+	return kind != PS_BF_NR && fault_note(s->diag, kind, i, v);
+}
+
+/*
+ * One iovec: its pages into the sums, over every iovec, and the kernel's
+ * checks up to the first it refuses. One loop body, one read per iovec:
+ * failures are rare, and every loop body costs each load verification.
+ */
+static long scan_one(__u32 i, struct iov_scan *s)
+{
+	struct iovec v = {};
+
+	if (bpf_probe_read_user(&v, sizeof(v), s->iov + i))
+		return 1;	/* unreadable: the numbers stay partial */
+	sum_one(s->diag, &v, i);
+	s->diag->iovecs_scanned++;
+	if (!s->refused && i < PS_MAX_REG_BUFFERS)
+		s->refused = fault_one(s, &v, i);
+	return 0;
 }
 
 /*
@@ -207,8 +194,7 @@ static long fault_one(__u32 i, struct fault_scan *s)
  */
 static __always_inline void diagnose_failure(struct reg_call *call, void *ctx)
 {
-	struct sum_scan s = { .diag = &call->diag };
-	struct fault_scan f = { .diag = &call->diag };
+	struct iov_scan s = { .diag = &call->diag };
 	__u32 n = 0;
 
 	diagnose_state(call, ctx);
@@ -233,18 +219,13 @@ static __always_inline void diagnose_failure(struct reg_call *call, void *ctx)
 		n = up.nr;
 	}
 	call->diag.nr_iovecs = n;
-	s.n = n;
 	if (!s.iov || !n)
 		return;
-	/* bpf_loop's limit is 2^23 calls: 64 M iovecs; beyond, partial */
-	bpf_loop((n + PS_SCAN_CHUNK - 1) / PS_SCAN_CHUNK, sum_chunk, &s, 0);
 	/* past the kernel's limit it refuses the count before any buffer */
-	if (n > PS_MAX_REG_BUFFERS)
-		return;
-	f.iov = s.iov;
-	f.n = n;
-	f.task = bpf_get_current_task_btf();
-	bpf_loop(n, fault_one, &f, 0);
+	s.refused = n > PS_MAX_REG_BUFFERS;
+	s.task = bpf_get_current_task_btf();
+	/* bpf_loop's limit is 2^23 calls (8 M iovecs); beyond, partial */
+	bpf_loop(n, scan_one, &s, 0);
 }
 
 #endif /* PS_DOCTOR_BPF_H */

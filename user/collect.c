@@ -22,6 +22,9 @@ static void *grow(void *arr, size_t n, size_t elsz)
 	return p;
 }
 
+/* reads of a harvest's IO counts before it takes them as they are */
+#define COLLECT_IO_TRIES	8
+
 #define PUSH(arr, n) ((arr) = grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 
 /* Runs body for every entry of a hash map (continue moves to the next one). */
@@ -172,16 +175,35 @@ static void add_io(struct ring_report *ring, const struct ps_io_key *key,
 	bi->ops += s->ops;
 }
 
-static void collect_io(int fd, struct report *r)
+/* io_stats into the rings of r (add: false only sums); the ops of r's rings. */
+static uint64_t collect_io(int fd, struct report *r, bool add)
 {
 	struct ps_io_stats st;
 	struct ps_io_key key;
+	uint64_t ops = 0;
 
 	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
 		struct ring_report *ring = report_ring(r, key.ring);
-		if (ring)
+		if (!ring)
+			continue;
+		ops += st.ops;
+		if (add)
 			add_io(ring, &key, &st);
 	});
+	return ops;
+}
+
+static void forget_io(struct report *r)
+{
+	for (size_t i = 0; i < r->nr_rings; i++) {
+		struct ring_report *ring = &r->rings[i];
+
+		free(ring->io_ops);
+		free(ring->buf_index);
+		ring->io_ops = NULL;
+		ring->buf_index = NULL;
+		ring->nr_io_ops = ring->nr_buf_index = 0;
+	}
 }
 
 static void sort_io(struct report *r)
@@ -411,8 +433,21 @@ int collect_rings_where(struct tracer *t, struct report *r, collect_keep_fn keep
 		return 0;	/* nothing to count for */
 	collect_reg(bpf_map__fd(s->maps.reg_stats), r);
 	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
-	collect_io(bpf_map__fd(s->maps.io_stats), r);
-	e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
+	/*
+	 * The IO counts of a gone ring (keep: a harvest) only move, from the
+	 * per-CPU cache into io_stats: one moved between the two reads would
+	 * be in neither. io_stats read again after the cache, unchanged for
+	 * these rings, says the sums are whole; else they are read again.
+	 */
+	for (int tries = 0;; tries++) {
+		uint64_t ops = collect_io(bpf_map__fd(s->maps.io_stats), r, true);
+
+		e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
+		if (e || !keep || tries == COLLECT_IO_TRIES ||
+		    collect_io(bpf_map__fd(s->maps.io_stats), r, false) == ops)
+			break;
+		forget_io(r);
+	}
 	if (!e)
 		sort_io(r);
 	collect_pins(bpf_map__fd(s->maps.pin_stats), r);

@@ -155,6 +155,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 		bpf_map__set_max_entries(s->maps.ring_ids, 2 * o->table_size + 4096);
 		bpf_map__set_max_entries(s->maps.rings, o->table_size);
 		bpf_map__set_max_entries(s->maps.pin_stats, o->table_size);
+		bpf_map__set_max_entries(s->maps.io_stats, 4 * o->table_size);
 		bpf_map__set_max_entries(s->maps.reg_stats, 4 * o->table_size);
 		bpf_map__set_max_entries(s->maps.reg_errors, 4 * o->table_size);
 	}

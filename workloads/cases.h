@@ -64,6 +64,7 @@ enum case_result case_live_attach_huge(struct wctx *c);
 enum case_result case_live_attach_clone(struct wctx *c);
 enum case_result case_live_ring_index(struct wctx *c);
 enum case_result case_ring_churn(struct wctx *c);
+enum case_result case_pool_churn(struct wctx *c);
 enum case_result case_many_procs(struct wctx *c);
 enum case_result case_live_pinned_twice(struct wctx *c);
 enum case_result case_ring_sequence(struct wctx *c);

@@ -17,6 +17,7 @@
 #include "cases.h"
 #include "io.h"
 #include "regs.h"
+#include "uring_compat.h"
 
 #define KiB 1024
 
@@ -245,6 +246,104 @@ enum case_result case_ring_churn(struct wctx *c)
 	json_object_object_add(o, "bytes", json_object_new_int64(procs * each * PAGE_4K));
 	json_object_object_add(o, "pages", json_object_new_int64(procs * each));
 	json_object_object_add(o, "processes", json_object_new_int64(procs));
+	oracle_set_extra(c->o, "churn", o);
+	return CASE_OK;
+}
+
+/* One pool ring: set up, given the pool's buffers by clone, a read into each, gone. */
+static int pool_ring(int pool_fd, int file_fd, struct iovec *pool, unsigned int nr)
+{
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_queue_init(nr, &ring, 0);
+
+	if (ret < 0)
+		return ret;
+	ret = uc_clone_buffers(ring.ring_fd, pool_fd, 0, 0, 0, 0);
+	for (unsigned int i = 0; !ret && i < nr; i++)
+		io_uring_prep_read_fixed(io_uring_get_sqe(&ring), file_fd, pool[i].iov_base,
+					 pool[i].iov_len, 0, i);
+	if (!ret && (ret = io_uring_submit_and_wait(&ring, nr)) == (int)nr)
+		ret = 0;
+	for (unsigned int i = 0; !ret && i < nr; i++) {
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (!ret && cqe->res != (int)pool[i].iov_len)
+			ret = cqe->res < 0 ? cqe->res : -EIO;
+		if (!ret)
+			io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+#define POOL_BUFS	4
+
+struct pool {
+	struct iovec bufs[POOL_BUFS];
+	int file_fd;
+};
+
+/* A child's whole pool: its ring registers the buffers, then rings pass through. */
+static int pool_run(long rings, void *arg)
+{
+	struct pool *p = arg;
+	struct io_uring src;
+	int ret = io_uring_queue_init(POOL_BUFS, &src, 0);
+
+	if (ret < 0)
+		return 1;
+	ret = io_uring_register_buffers(&src, p->bufs, POOL_BUFS);
+	for (long i = 0; i < rings && !ret; i++)
+		ret = pool_ring(src.ring_fd, p->file_fd, p->bufs, POOL_BUFS);
+	io_uring_queue_exit(&src);
+	/* 3: the kernel cannot clone (before 6.12) */
+	return ret == -EINVAL || ret == -EOPNOTSUPP ? 3 : ret ? 1 : 0;
+}
+
+/*
+ * The seed's pool, in a child process: one ring registers POOL_BUFS
+ * buffers once; then PINSCOPE_POOL_RINGS rings (5,000), one after another,
+ * each cloned from it, reading once into every buffer, and destroyed.
+ * Rings by the thousand with fixed IO: their counts must survive being
+ * harvested, and their IO keys must leave the tables with them.
+ */
+enum case_result case_pool_churn(struct wctx *c)
+{
+	long rings = env_count("PINSCOPE_POOL_RINGS", 5000);
+	struct pool p;
+	char path[512];
+	json_object *o;
+	int status;
+	pid_t pid;
+
+	if (!buf_map_iovs(c, p.bufs, POOL_BUFS, PAGE_4K))
+		return CASE_FAILED;
+	p.file_fd = data_file_open(c, 0, path, sizeof(path));
+	if (p.file_fd < 0)
+		return CASE_FAILED;
+	if (pwrite(p.file_fd, p.bufs[0].iov_base, PAGE_4K, 0) != PAGE_4K)
+		return case_fail(c, "write %s: %s", path, strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(pool_run(rings, &p));
+	if (pid < 0)
+		return case_fail(c, "fork: %s", strerror(errno));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return case_fail(c, "the pool process did not exit");
+	if (WEXITSTATUS(status) == 3)
+		return case_skip(c, "IORING_REGISTER_CLONE_BUFFERS: not in this kernel");
+	if (WEXITSTATUS(status))
+		return case_fail(c, "the pool process failed");
+	o = json_object_new_object();
+	json_object_object_add(o, "rings", json_object_new_int64(rings + 1));
+	json_object_object_add(o, "register_calls", json_object_new_int64(1));
+	json_object_object_add(o, "buffers", json_object_new_int64(POOL_BUFS));
+	json_object_object_add(o, "bytes", json_object_new_int64(POOL_BUFS * PAGE_4K));
+	json_object_object_add(o, "pages", json_object_new_int64(POOL_BUFS));
+	json_object_object_add(o, "clone_calls", json_object_new_int64(rings));
+	json_object_object_add(o, "clone_buffers", json_object_new_int64(rings * POOL_BUFS));
+	json_object_object_add(o, "read_fixed", json_object_new_int64(rings * POOL_BUFS));
 	oracle_set_extra(c->o, "churn", o);
 	return CASE_OK;
 }

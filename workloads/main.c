@@ -100,6 +100,8 @@ static const struct wl_case cases[] = {
 	  "100 rings open at once, then 100 processes alive at once" },
 	{ "ring_churn", case_ring_churn,
 	  "20,000 rings created, registered, destroyed by 4 processes" },
+	{ "pool_churn", case_pool_churn,
+	  "5,000 rings, each cloned from one pool, read into, destroyed" },
 	{ "many_procs", case_many_procs,
 	  "5,000 short-lived processes, then O_DIRECT pinned per IO" },
 };

@@ -740,12 +740,16 @@ static void cmp_io_phase_pins(struct cmp *c, json_object *oracle, json_object *r
  */
 static void cmp_churn(struct cmp *c, json_object *churn, json_object *report)
 {
-	static const struct { const char *oracle, *path[2]; } map[] = {
-		{ "rings", { "rings", NULL } },
+	/* oracle key, then its place under the report's totals */
+	static const struct { const char *oracle, *path[3]; } map[] = {
+		{ "rings", { "rings" } },
 		{ "register_calls", { "register", "calls" } },
 		{ "buffers", { "register", "buffers" } },
 		{ "bytes", { "register", "bytes" } },
 		{ "pages", { "register", "pages" } },
+		{ "clone_calls", { "clone", "calls" } },
+		{ "clone_buffers", { "clone", "buffers" } },
+		{ "read_fixed", { "fixed_io", "READ_FIXED", "ops" } },
 	};
 	json_object *totals = get_obj(report, "totals"), *ov, *rv;
 	long long dropped, missed = 0, rings = 0;
@@ -759,18 +763,21 @@ static void cmp_churn(struct cmp *c, json_object *churn, json_object *report)
 	if (json_object_object_get_ex(churn, "rings", &ov))
 		jint(ov, &rings);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		char path[64];
+		json_object *leafv = NULL, *at = totals;
+		char path[96] = "totals";
+		bool present = true;
 		long long o, r;
 
-		rv = map[i].path[1] ? get_obj(totals, map[i].path[0]) : totals;
-		snprintf(path, sizeof(path), "totals.%s%s%s", map[i].path[0],
-			 map[i].path[1] ? "." : "", map[i].path[1] ? map[i].path[1] : "");
 		ov = NULL;
-		json_object_object_get_ex(churn, map[i].oracle, &ov);
-		json_object *leafv = NULL;
-		bool present = rv && json_object_object_get_ex(rv, map[i].path[1] ?
-						map[i].path[1] : map[i].path[0], &leafv);
-
+		if (!json_object_object_get_ex(churn, map[i].oracle, &ov))
+			continue;	/* a number this case does not state */
+		for (int k = 0; k < 3 && map[i].path[k]; k++) {
+			snprintf(path + strlen(path), sizeof(path) - strlen(path), ".%s",
+				 map[i].path[k]);
+			present = present && at && json_object_object_get_ex(at, map[i].path[k],
+									      &leafv);
+			at = present ? leafv : NULL;
+		}
 		if (!missed || !present || !jint(ov, &o) || !jint(leafv, &r) || rings <= 0) {
 			cmp_number(c, path, ov, present, leafv, false);
 			continue;
@@ -786,6 +793,9 @@ static void cmp_churn(struct cmp *c, json_object *churn, json_object *report)
 	if (json_object_object_get_ex(report, "rings_dropped", &rv) && jint(rv, &dropped) &&
 	    dropped)
 		mismatch(c, "rings_dropped: report %lld, oracle 0", dropped);
+	if (json_object_object_get_ex(report, "io_keys_dropped", &rv) && jint(rv, &dropped) &&
+	    dropped)
+		mismatch(c, "io_keys_dropped: report %lld, oracle 0", dropped);
 }
 
 int compare_oracle_report(json_object *oracle, json_object *report,
