@@ -96,19 +96,18 @@ int ps_look_tasks(struct bpf_iter__task *it)
 {
 	struct task_struct *task = it->task;
 	struct ring_index_look l;
-	__u32 tid, *id;
+	__u32 *id;
 
 	if (!task)
 		return 0;
-	tid = task->pid;
-	id = bpf_map_lookup_elem(&rings_in_setup, &tid);
-	if (id) {
+	id = bpf_task_storage_get(&rings_in_setup, task, NULL, 0);
+	if (id && *id) {
 		struct ps_ring *r = bpf_map_lookup_elem(&rings, id);
 
 		if (r && ps_task_in_setup(task))
 			r->seen_gen = look_gen;
 		else
-			bpf_map_delete_elem(&rings_in_setup, &tid);
+			*id = 0;
 	}
 	l.task = task;
 	l.tctx = BPF_CORE_READ(task, io_uring);

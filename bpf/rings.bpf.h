@@ -136,9 +136,11 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 	/* BPF_ANY: a new ring may reuse a freed ring's address */
 	id = ring_new(ctx, fd, PS_RING_CREATED, BPF_ANY, sq_entries, cq_entries, NULL);
 	if (id) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		__u32 *in_setup = bpf_task_storage_get(&rings_in_setup, bpf_get_current_task_btf(),
+						       NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-		bpf_map_update_elem(&rings_in_setup, &tid, &id, BPF_ANY);
+		if (in_setup)
+			*in_setup = id;
 	}
 	if (!id || !emit_all_events)
 		return;

@@ -175,24 +175,6 @@ static void add_io(struct ring_report *ring, const struct ps_io_key *key,
 	bi->ops += s->ops;
 }
 
-/* io_stats into the rings of r (add: false only sums); the ops of r's rings. */
-static uint64_t collect_io(int fd, struct report *r, bool add)
-{
-	struct ps_io_stats st;
-	struct ps_io_key key;
-	uint64_t ops = 0;
-
-	FOR_EACH_ENTRY(fd, key, &st, sizeof(st), {
-		struct ring_report *ring = report_ring(r, key.ring);
-		if (!ring)
-			continue;
-		ops += st.ops;
-		if (add)
-			add_io(ring, &key, &st);
-	});
-	return ops;
-}
-
 static void forget_io(struct report *r)
 {
 	for (size_t i = 0; i < r->nr_rings; i++) {
@@ -242,21 +224,97 @@ static void *read_array(int fd, __u32 nkeys, size_t size, int ncpu)
 	return vals;
 }
 
-/* The per-CPU direct-mapped table in front of io_stats: read after io_stats, always. */
-static int collect_io_cache(int fd, int ncpu, struct report *r)
-{
-	struct ps_io_cached *vals = read_array(fd, PS_IO_CACHE_SLOTS, sizeof(*vals), ncpu);
+/* Counts a key's cache entries that moved into io_stats while it was read. */
+struct moved_key {
+	struct ps_io_key key;
+	struct ps_io_stats sum;
+};
 
-	if (!vals)
-		return -ENOMEM;
-	for (size_t i = 0; i < (size_t)PS_IO_CACHE_SLOTS * ncpu; i++) {
+static bool same_io_key(const struct ps_io_key *a, const struct ps_io_key *b)
+{
+	return a->ring == b->ring && a->opcode == b->opcode && a->buf_index == b->buf_index;
+}
+
+static void stats_add(struct ps_io_stats *d, const struct ps_io_stats *s)
+{
+	d->ops += s->ops;
+	d->bytes += s->bytes;
+	d->errors += s->errors;
+}
+
+/*
+ * One pass over the IO counts of r's rings: the per-CPU cache, io_stats,
+ * the cache again. Entries in both cache reads did not move and count
+ * from the cache. One gone from the second moved into io_stats meanwhile,
+ * before or after io_stats was read; its key looked up now says which:
+ * io_stats grew since the read by what moved after it. False when a key
+ * grew by something else (part of its entries moved before, part after,
+ * or new IO came): the counts may then be off by that.
+ */
+static bool collect_io_pass(int stats_fd, int cache_fd, int ncpu, struct report *r, int *err)
+{
+	struct ps_io_cached *b1 = read_array(cache_fd, PS_IO_CACHE_SLOTS, sizeof(*b1), ncpu), *b2;
+	size_t n = (size_t)PS_IO_CACHE_SLOTS * ncpu, nr_moved = 0;
+	struct moved_key *moved = NULL;
+	struct ps_io_stats st;
+	struct ps_io_key key;
+	bool settled = true;
+	struct dump d = {0};
+
+	if (!b1 || map_dump(stats_fd, sizeof(key), sizeof(st), &d) ||
+	    !(b2 = read_array(cache_fd, PS_IO_CACHE_SLOTS, sizeof(*b2), ncpu))) {
+		free(b1);
+		dump_free(&d);
+		*err = -ENOMEM;
+		return true;
+	}
+	for (__u32 i = 0; i < d.n; i++) {
 		struct ring_report *ring;
 
-		if (vals[i].key.ring && (ring = report_ring(r, vals[i].key.ring)))
-			add_io(ring, &vals[i].key, &vals[i].st);
+		memcpy(&key, d.keys + (size_t)i * sizeof(key), sizeof(key));
+		memcpy(&st, d.vals + (size_t)i * sizeof(st), sizeof(st));
+		if ((ring = report_ring(r, key.ring)))
+			add_io(ring, &key, &st);
 	}
-	free(vals);
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ps_io_cached *e = &b1[i];
+		struct ring_report *ring = e->key.ring ? report_ring(r, e->key.ring) : NULL;
+		struct moved_key *m = NULL;
+
+		if (!ring)
+			continue;
+		if (same_io_key(&b2[i].key, &e->key)) {
+			add_io(ring, &e->key, &e->st);
+			continue;
+		}
+		for (size_t k = 0; k < nr_moved && !m; k++)
+			if (same_io_key(&moved[k].key, &e->key))
+				m = &moved[k];
+		if (!m) {
+			m = PUSH(moved, nr_moved);
+			m->key = e->key;
+			memset(&m->sum, 0, sizeof(m->sum));
+		}
+		stats_add(&m->sum, &e->st);
+	}
+	for (size_t k = 0; k < nr_moved; k++) {
+		struct ps_io_stats was = {0}, now = {0};
+
+		for (__u32 i = 0; i < d.n; i++)
+			if (same_io_key((const void *)(d.keys + (size_t)i * sizeof(key)), &moved[k].key))
+				memcpy(&was, d.vals + (size_t)i * sizeof(st), sizeof(st));
+		bpf_map_lookup_elem(stats_fd, &moved[k].key, &now);
+		if (now.ops - was.ops == moved[k].sum.ops)	/* all after the read */
+			add_io(report_ring(r, moved[k].key.ring), &moved[k].key, &moved[k].sum);
+		else if (now.ops != was.ops)
+			settled = false;
+		/* else all before it: io_stats as read has them */
+	}
+	free(moved);
+	free(b1);
+	free(b2);
+	dump_free(&d);
+	return settled;
 }
 
 static void collect_pins(int fd, struct report *r)
@@ -434,17 +492,14 @@ int collect_rings_where(struct tracer *t, struct report *r, collect_keep_fn keep
 	collect_reg(bpf_map__fd(s->maps.reg_stats), r);
 	collect_errors(bpf_map__fd(s->maps.reg_errors), r);
 	/*
-	 * The IO counts of a gone ring (keep: a harvest) only move, from the
-	 * per-CPU cache into io_stats: one moved between the two reads would
-	 * be in neither. io_stats read again after the cache, unchanged for
-	 * these rings, says the sums are whole; else they are read again.
+	 * A gone ring (keep: a harvest) has no more IO: its counts only move,
+	 * and a pass settles them exactly unless a key's entries moved on both
+	 * sides of the read; then it is read again.
 	 */
+	e = 0;
 	for (int tries = 0;; tries++) {
-		uint64_t ops = collect_io(bpf_map__fd(s->maps.io_stats), r, true);
-
-		e = collect_io_cache(bpf_map__fd(s->maps.io_cache), ncpu, r);
-		if (e || !keep || tries == COLLECT_IO_TRIES ||
-		    collect_io(bpf_map__fd(s->maps.io_stats), r, false) == ops)
+		if (collect_io_pass(bpf_map__fd(s->maps.io_stats), bpf_map__fd(s->maps.io_cache),
+				    ncpu, r, &e) || e || !keep || tries == COLLECT_IO_TRIES)
 			break;
 		forget_io(r);
 	}
