@@ -225,7 +225,11 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 {
 	int e;
 
-	t->skel = pinscope_bpf__open();
+	/* PINSCOPE_DEBUG_VERIFIER with -v: each program's verifier statistics */
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
+		    .kernel_log_level = getenv("PINSCOPE_DEBUG_VERIFIER") ? 4 : 0);
+
+	t->skel = pinscope_bpf__open_opts(&open_opts);
 	if (!t->skel) {
 		e = -errno;
 		snprintf(why, len, "opening the BPF object: %s", strerror(-e));
