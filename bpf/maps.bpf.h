@@ -254,6 +254,14 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -302,8 +310,16 @@ static __always_inline struct reg_call *reg_call_current(bool create)
 	struct reg_call *call = bpf_task_storage_get(&reg_calls, bpf_get_current_task_btf(), NULL,
 						     create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 
-	if (!call)
+	/*
+	 * Task storage refuses while another task's storage operation on this
+	 * CPU is preempted (6.x): the call goes unrecorded, and is counted
+	 * with the runs the kernel skipped.
+	 */
+	if (!call) {
+		if (create)
+			count(PS_CNT_STATE_BUSY);
 		return NULL;
+	}
 	if (create) {
 		__builtin_memset(call, 0, sizeof(*call));
 		call->live = true;
@@ -392,13 +408,6 @@ static __always_inline __u64 ps_rb_wakeup(void)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-static __always_inline void count(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
-
-	if (v)
-		__sync_fetch_and_add(v, 1);
-}
 
 /* Look up a key, inserting the zero value first when it is missing. */
 static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)

@@ -141,6 +141,8 @@ static __always_inline void handle_ring_create(int fd, void *ctx, __u32 sq_entri
 
 		if (in_setup)
 			*in_setup = id;
+		else
+			count(PS_CNT_STATE_BUSY);	/* a look may take it for gone */
 	}
 	if (!id || !emit_all_events)
 		return;

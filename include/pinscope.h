@@ -301,6 +301,7 @@ enum ps_counter {
 	PS_CNT_IO_KEYS_DROPPED,	/* io_stats table full */
 	PS_CNT_IO_LAT_UNMATCHED, /* hist: a fixed-buffer completion with no submit time */
 	PS_CNT_PIDS_DROPPED,	/* traced-process table full: children not traced */
+	PS_CNT_STATE_BUSY,	/* a thread's task storage refused (busy): its event missed */
 	PS_CNT_MAX,
 };
 

@@ -24,7 +24,8 @@
 #                          failure
 #   PINSCOPE_VM_JOBS       VMs running at once (default: host CPUs + 1; a
 #                          VM keeps one host core ~90% busy)
-#   PINSCOPE_VM_TIMEOUT    seconds per VM boot (default 1800)
+#   PINSCOPE_VM_TIMEOUT    seconds per VM boot (default 3000: a 7.2 guest took
+#                          25-30 minutes beside two others and the host stages)
 #   PINSCOPE_FUZZ_SECONDS  seconds per fuzz target (default 5; make fuzz: 300)
 set -uo pipefail
 
@@ -50,7 +51,7 @@ case $kernels in
     none) kernels="" ;;
 esac
 read -r -a extra_args <<< "${PINSCOPE_TEST_ARGS:-}"
-vm_timeout=${PINSCOPE_VM_TIMEOUT:-1800}
+vm_timeout=${PINSCOPE_VM_TIMEOUT:-3000}
 
 total_pass=0 total_fail=0 total_skip=0
 rows=()          # kernel|version|backend|passed|failed|skipped|seconds|note

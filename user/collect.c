@@ -550,7 +550,8 @@ int collect_report(struct tracer *t, struct report *r)
 	};
 	r->nr_hooks = tracer_hooks(t, &r->hooks);
 	r->acct_pages_known = tracer_acct_pages_known(t);
-	r->missed_runs = tracer_missed_runs(t);
+	/* events lost to busy task storage are missed runs of another kind */
+	r->missed_runs = tracer_missed_runs(t) + r->counters[PS_CNT_STATE_BUSY];
 	r->nr_progs = tracer_prog_stats(t, r->progs, sizeof(r->progs) / sizeof(r->progs[0]));
 	return e;
 }
