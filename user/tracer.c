@@ -40,6 +40,7 @@ static const struct { const char *prog, *measure; } prog_measures[] = {
 	{ "ps_ring_create",  "ring_create" },
 	{ "ps_reg_enter",    "register" },
 	{ "ps_reg_enter_read", "register" },
+	{ "ps_reg_enter_tp", "register" },
 	{ "ps_reg_done",     "register" },
 	{ "ps_reg_done_read", "register" },
 	{ "ps_reg_exit",     "register" },
@@ -85,6 +86,7 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	bpf_program__set_autoload(s->progs.ps_reg_done, cast);
 	bpf_program__set_autoload(s->progs.ps_reg_done_read, !cast);
 	bpf_program__set_autoload(s->progs.ps_reg_enter_read, false);	/* try_flavour decides */
+	bpf_program__set_autoload(s->progs.ps_reg_enter_tp, false);
 	bpf_program__set_autoload(s->progs.ps_complete, cqe_proto && cast);
 	bpf_program__set_autoload(s->progs.ps_complete_read, cqe_proto && !cast);
 	bpf_program__set_autoload(s->progs.ps_complete_old, !cqe_proto);
@@ -244,11 +246,16 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 	}
 	if (f == FLAVOUR_NONE)
 		internals_choose(t->skel, ki, f, o->registration_only);
-	/* after the hooks: a syscall hook may have taken ps_reg_enter's place */
-	if (!kbtf_has_func(ki, "bpf_rdonly_cast") &&
-	    bpf_program__autoload(t->skel->progs.ps_reg_enter)) {
+	/*
+	 * After the hooks, where a syscall hook may have taken ps_reg_enter's
+	 * place: the flavour without bpf_rdonly_cast, or for --registration-only
+	 * the call's own tracepoint, which costs other system calls less.
+	 */
+	if (bpf_program__autoload(t->skel->progs.ps_reg_enter) &&
+	    (o->registration_only || !kbtf_has_func(ki, "bpf_rdonly_cast"))) {
 		bpf_program__set_autoload(t->skel->progs.ps_reg_enter, false);
-		bpf_program__set_autoload(t->skel->progs.ps_reg_enter_read, true);
+		bpf_program__set_autoload(o->registration_only ? t->skel->progs.ps_reg_enter_tp :
+					  t->skel->progs.ps_reg_enter_read, true);
 	}
 	kernel_info_release_btf(ki);
 	e = pinscope_bpf__load(t->skel);
