@@ -279,8 +279,8 @@ static void overhead_targets(struct report *r, const struct side *io, const stru
 	       fmt(b8, 32, "%.1f", se(exp_floor)));
 	/*
 	 * Registration-only has no per-IO program; what it costs the load is
-	 * the sys_enter hook (the tracing slow path and one short program run)
-	 * on each io_uring_enter, one per DEPTH IOs. Measured per call, with one IO per call, it stands far
+	 * the syscall tracepoints' slow path on each io_uring_enter, one per
+	 * DEPTH IOs. Measured per call, with one IO per call, it stands far
 	 * above the noise; the IO load's own reading is shown beside it.
 	 */
 	target(r, "1c", "`--registration-only` costs ≤ 0.5 % per IO",
@@ -370,10 +370,9 @@ void section_overhead(struct report *r)
 		overhead_table(r, &io, arr);
 	fprintf(r->md, "\nWhat `--registration-only` costs per io_uring_enter (the same scheme, "
 		"the load submitting one IO per call): untraced %s CPU ns per call, traced +%s ± "
-		"%s ns (%s). It loads no per-IO program; its hook on sys_enter (which times "
-		"io_uring_register) puts every system call of the machine on the tracing slow "
-		"path and runs one short program per call. The load above makes one call per "
-		"32 IOs.\n\n",
+		"%s ns (%s). It loads no per-IO program; its syscall tracepoints (which time "
+		"io_uring_register) put every system call of the machine on the tracing slow "
+		"path. The load above makes one call per 32 IOs.\n\n",
 		fmt(b1, 32, "%.1f", none_call.median), fmt(b2, 32, "%.1f", call.median),
 		fmt(b3, 32, "%.1f", se(call)), fmt(b4, 32, "%.0f %%", call.median /
 		none_call.median * 100));
