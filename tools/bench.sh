@@ -46,11 +46,11 @@ taskset -cp $TRACER_CPU $$ > /dev/null || { echo "bench: cannot pin to CPU $TRAC
 if [ "$mode" = full ]; then
     rounds=16 seg_secs=1 pair_rounds=30 enter_rounds=16 secs=1.5 stats_rounds=3 reg_reps=3 direct_rounds=5 startup_runs=10
     file_mib=256 clone_counts=1,16,64,256,900,1024,4096,16384
-    rc_rounds=8 rc_seg_secs=1.5 rc_counts=16,900,4096 rc_huge=4 rc_conds="regonly stat trace check hist"
+    rc_rounds=8 rc_seg_secs=1.5 rc_counts=16,900,4096 rc_huge=4 rc_conds="regfloor regonly stat trace check hist"
 else
     rounds=1 seg_secs=0.2 pair_rounds=1 enter_rounds=1 secs=0.3 stats_rounds=1 reg_reps=1 direct_rounds=1 startup_runs=1
     file_mib=16 clone_counts=1,16
-    rc_rounds=1 rc_seg_secs=0.2 rc_counts=16 rc_huge=0 rc_conds="stat"
+    rc_rounds=1 rc_seg_secs=0.2 rc_counts=16 rc_huge=0 rc_conds="regfloor stat"
 fi
 
 stamp=$(date +%Y%m%d-%H%M%S)
@@ -125,6 +125,7 @@ tracer_cmd() {
         none)        cmd=() ;;
         floor)       cmd=("$bin/floor") ;;
         floor+stats) cmd=("$bin/floor" -s) ;;
+        regfloor)    cmd=("$bin/floor" -r) ;;
         regonly)     cmd=("$ps" stat --registration-only -j -o "$2.json" "${tracer_extra[@]}") ;;
         stat)        cmd=("$ps" stat -j -o "$2.json" "${tracer_extra[@]}") ;;
         trace)       cmd=("$ps" trace -j -o "$2.json" "${tracer_extra[@]}") ;;

@@ -4,12 +4,16 @@
  * same cue pinscope gives), waits for SIGINT or SIGTERM, then prints one
  * JSON object: the submits counted and, with -s, the BPF run-time
  * statistics of the program (enabled only while this runs).
+ * With -r it loads the registration floor instead (sys_enter and the
+ * io_uring_register tracepoint) and prints the calls it timed and their
+ * mean.
  *
- * usage: floor [-s] [-c CPU]
+ * usage: floor [-s] [-r] [-c CPU]
  * Exit: 0 ran, 2 could not load or attach.
  */
 #include <signal.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
@@ -22,16 +26,16 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static unsigned long long sum_submits(struct floor_bpf *skel)
+/* A per-CPU counter's total over the CPUs. */
+static unsigned long long sum_percpu(struct bpf_map *map, __u32 key)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	unsigned long long total = 0;
 	__u64 *vals;
-	__u32 key = 0;
 
 	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
 		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.submits), &key, vals))
+	if (!bpf_map_lookup_elem(bpf_map__fd(map), &key, vals))
 		for (int i = 0; i < ncpu; i++)
 			total += vals[i];
 	free(vals);
@@ -45,22 +49,29 @@ int main(int argc, char **argv)
 	__u32 info_len = sizeof(info);
 	struct floor_bpf *skel;
 	int opt, cpu = -1, stats_fd = -1, status = 2;
-	bool stats = false;
+	bool stats = false, reg = false;
 
-	while ((opt = getopt(argc, argv, "sc:")) != -1) {
+	while ((opt = getopt(argc, argv, "src:")) != -1) {
 		switch (opt) {
 		case 's': stats = true; break;
+		case 'r': reg = true; break;
 		case 'c': cpu = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: floor [-s] [-c CPU]\n");
+			fprintf(stderr, "usage: floor [-s] [-r] [-c CPU]\n");
 			return 2;
 		}
 	}
 	bench_pin_cpu(cpu);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	skel = floor_bpf__open_and_load();
-	if (!skel || floor_bpf__attach(skel)) {
+	skel = floor_bpf__open();
+	if (skel) {
+		bpf_program__set_autoload(skel->progs.floor_submit, !reg);
+		bpf_program__set_autoload(skel->progs.floor_reg_enter, reg);
+		bpf_program__set_autoload(skel->progs.floor_reg_done, reg);
+		skel->rodata->nr_io_uring_register = __NR_io_uring_register;
+	}
+	if (!skel || floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: cannot load or attach: %s\n", strerror(errno));
 		goto out;
 	}
@@ -68,11 +79,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: BPF_ENABLE_STATS: %s\n", strerror(errno));
 		goto out;
 	}
-	fprintf(stderr, "Tracing io_uring_submit_req (floor)... Hit Ctrl-C to end.\n");
+	fprintf(stderr, "Tracing %s (floor)... Hit Ctrl-C to end.\n",
+		reg ? "io_uring_register" : "io_uring_submit_req");
 	while (!stop)
 		pause();
+	if (reg) {
+		unsigned long long calls = sum_percpu(skel->maps.reg_sums, 0);
+
+		printf("{\"reg_calls\":%llu,\"reg_mean_ns\":%.1f}\n", calls,
+		       calls ? (double)sum_percpu(skel->maps.reg_sums, 1) / calls : 0.0);
+		status = 0;
+		goto out;
+	}
 	bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.floor_submit), &info, &info_len);
-	printf("{\"submits\":%llu,\"bpf_stats\":", sum_submits(skel));
+	printf("{\"submits\":%llu,\"bpf_stats\":", sum_percpu(skel->maps.submits, 0));
 	if (stats_fd >= 0)
 		printf("[{\"name\":\"floor_submit\",\"attach\":\"tp_btf/io_uring_submit_req\","
 		       "\"run_cnt\":%llu,\"run_time_ns\":%llu,\"ns_per_run\":%.1f}]}\n",

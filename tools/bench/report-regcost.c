@@ -7,6 +7,9 @@
  * ÷ the mean of its two neighbours'; the target is judged on the median of
  * those ratios over rounds, PASS or MISS only beyond two standard errors.
  * The tracer's own counts must equal the calls the load made in its segment.
+ * The floor (`regfloor`: tools/bench/floor.c -r, two programs that only time
+ * the call) is measured the same way and judged by no target: it shows which
+ * limits lie below what any tracepoint-timed tracer costs here.
  */
 #include <math.h>
 #include <string.h>
@@ -155,16 +158,29 @@ static const char *status_word(enum status st)
 	return st == PASS ? "PASS" : st == MISS ? "MISS" : "UNCLEAR";
 }
 
-/* One cond's table; its targets, one per call kind over the points. */
-static void cond_section(struct report *r, json_object *load, const char *cond, json_object *out)
+#define FLOOR_COND	"regfloor"
+
+/* One cond's table; its targets, one per call kind over the points (none for the floor). */
+static void cond_section(struct report *r, json_object *load, const char *cond, json_object *out,
+			 bool have_floor)
 {
+	bool floor = !strcmp(cond, FLOOR_COND);
 	json_object *segs = get(load, "segments"), *pts = get(load, "points");
 	json_object *jc = json_object_new_object();
 	size_t npts = pts ? json_object_array_length(pts) : 0;
 	double v[MAX_SAMPLES];
-	char b[3][32];
+	double fv[MAX_SAMPLES];
+	char b[4][32];
 
-	fprintf(r->md, "#### `%s`\n\n| call | ", cond);
+	if (floor)
+		fprintf(r->md, "#### The floor (`%s`)\n\nTwo programs that only time each call "
+			"(tp_btf sys_enter and the io_uring_register tracepoint: task storage and "
+			"the clock), what any tracepoint-timed tracer costs here; no target "
+			"judges it. A tracer's cell marked \"floor\" has a limit this floor "
+			"already misses.\n\n", cond);
+	else
+		fprintf(r->md, "#### `%s`\n\n", cond);
+	fprintf(r->md, "| call | ");
 	for (size_t p = 0; p < npts; p++)
 		fprintf(r->md, "%s | ", str(json_object_array_get_idx(pts, p), "name"));
 	fprintf(r->md, "\n| --- |");
@@ -183,21 +199,31 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 			double limit = num(pt, "buffers") <= 16 && !strncmp(name, "4k", 2) ?
 				       calls[c].limit16 : calls[c].limit;
 			struct spread s = spread_of(v, ratios(segs, cond, name, calls[c].key, v));
+			struct spread f = have_floor && !floor ?
+				spread_of(fv, ratios(segs, FLOOR_COND, name, calls[c].key, fv)) :
+				(struct spread){ .median = NAN };
+			bool below_floor = !isnan(f.median) && judge(f, limit, false) == MISS;
 			enum status st = judge(s, limit, false);
 			char key[64];
 
 			if (st == MISS || (st == UNCLEAR && worst == PASS))
 				worst = st;
-			fprintf(r->md, " %s× ± %s %s |", fmt(b[0], 32, "%.2f", s.median),
-				fmt(b[1], 32, "%.2f", se_of(s)), status_word(st));
+			fprintf(r->md, " %s× ± %s %s%s |", fmt(b[0], 32, "%.2f", s.median),
+				fmt(b[1], 32, "%.2f", se_of(s)), floor ? "" : status_word(st),
+				below_floor ? " (floor)" : "");
 			if (ml < sizeof(measured))
 				ml += snprintf(measured + ml, sizeof(measured) - ml,
-					       "%s%s %s× (≤ %.2f)", p ? ", " : "", name,
-					       fmt(b[2], 32, "%.2f", s.median), limit);
+					       "%s%s %s× (≤ %.2f%s%s%s)", p ? ", " : "", name,
+					       fmt(b[2], 32, "%.2f", s.median), limit,
+					       below_floor ? "; the floor alone " : "",
+					       below_floor ? fmt(b[3], 32, "%.2f", f.median) : "",
+					       below_floor ? "×" : "");
 			snprintf(key, sizeof(key), "%s.%s", calls[c].key, name);
 			json_object_object_add(jc, key, jspread(s));
 		}
 		fprintf(r->md, "\n");
+		if (floor)
+			continue;
 		char id[32], what[96];
 
 		snprintf(id, sizeof(id), "11-%s", cond);
@@ -210,15 +236,18 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 		enum status st = judge(s, k ? POOL_MIN : SETUP_LIMIT, k);
 		char id[32], desc[96];
 
-		fprintf(r->md, "\n%s: %s× ± %s, %s", k ? "Pool rings per second" :
+		fprintf(r->md, "\n%s: %s× ± %s%s%s", k ? "Pool rings per second" :
 			"Ring setup + teardown", fmt(b[0], 32, "%.2f", s.median),
-			fmt(b[1], 32, "%.2f", se_of(s)), status_word(st));
+			fmt(b[1], 32, "%.2f", se_of(s)), floor ? "" : ", ",
+			floor ? "" : status_word(st));
+		json_object_object_add(jc, what, jspread(s));
+		if (floor)
+			continue;
 		snprintf(id, sizeof(id), "11-%s", cond);
 		snprintf(desc, sizeof(desc), k ? "`%s`: pool rings/s traced ÷ untraced ≥ 0.85" :
 			 "`%s`: ring setup + teardown ≤ 1.15 ×", cond);
 		target(r, id, desc, st, "%s× ± %s", fmt(b[0], 32, "%.2f", s.median),
 		       fmt(b[1], 32, "%.2f", se_of(s)));
-		json_object_object_add(jc, what, jspread(s));
 	}
 	fprintf(r->md, "\n\n");
 	json_object_object_add(out, cond, jc);
@@ -228,6 +257,7 @@ void section_regcost(struct report *r)
 {
 	json_object *loads[1], *recs[MAX_RECS], *skips[4], *out = json_object_new_object();
 	const char *conds[MAX_CONDS];
+	bool have_floor = false;
 	size_t nconds = 0, n = recs_of(r, "regcost", recs, MAX_RECS);
 	size_t nskip = recs_of(r, "regcost_skip", skips, 4);
 	json_object *load;
@@ -258,12 +288,16 @@ void section_regcost(struct report *r)
 		size_t k = 0;
 
 		check_counts(r, recs[i], load);
+		have_floor |= !strcmp(c, FLOOR_COND);
 		while (k < nconds && strcmp(conds[k], c))
 			k++;
 		if (k == nconds && nconds < MAX_CONDS)
 			conds[nconds++] = c;
 	}
+	if (have_floor)
+		cond_section(r, load, FLOOR_COND, out, true);
 	for (size_t k = 0; k < nconds; k++)
-		cond_section(r, load, conds[k], out);
+		if (strcmp(conds[k], FLOOR_COND))
+			cond_section(r, load, conds[k], out, have_floor);
 	json_object_object_add(r->doc, "regcost", out);
 }
