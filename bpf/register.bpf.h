@@ -76,8 +76,8 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
  * A clone of a source's whole table into a ring that had none: its numbers
  * are the source's kept sum, every buffer shared, and what the clone charged
  * is the owner's locked memory after the call minus before (0 unless the
- * kernel charged it again). check's per-slot records and the imu owners
- * (internals) still need the walk.
+ * kernel charged it again). Per-slot records (check, where the source ring
+ * has no id) and the imu owners (internals) still need the walk.
  */
 static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 					    const struct walk_ctx *w, __u32 first, __u32 nr,
@@ -88,7 +88,7 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 	__s64 locked;
 
 	/* without DST_REPLACE a clone succeeds only into a ring with no table */
-	if (emit_buffers || track_imu_owner || first || w->src_first || nr != w->src.nr ||
+	if (w->emit || track_imu_owner || first || w->src_first || nr != w->src.nr ||
 	    (call->diag.flags & PS_CLONE_DST_REPLACE))
 		return false;
 	kept = table_sum_get(call->src_ctx, direct);
@@ -116,7 +116,7 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 static __always_inline void done_sums(struct reg_call *call, void *ctx, bool direct)
 {
 	struct walk_ctx w = {};
-	__u32 first = 0, nr = 0;
+	__u32 first = 0, nr = 0, src_ring;
 	bool hist = true;
 
 	if (track_imu_owner || emit_buffers)
@@ -142,6 +142,11 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 			w.src_first = call->src_first;
 			if (!nr)	/* nr 0 clones the whole source table */
 				nr = w.src.nr;
+			/* check: one record for the slots; its user side copies the source's */
+			if (w.emit && (src_ring = ring_id(call->src_ctx))) {
+				emit_clone(w.ring, w.pid, src_ring, w.src_first, first, nr);
+				w.emit = false;
+			}
 			if (clone_from_kept(call, ctx, &w, first, nr, direct))
 				return;
 		}

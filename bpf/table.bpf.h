@@ -72,6 +72,28 @@ static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64
 	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
+/* check: one record for a clone's slots (they hold the source's buffers) */
+static __always_inline void emit_clone(__u32 ring, __u32 pid, __u32 src_ring, __u32 src_first,
+				       __u32 first, __u32 nr)
+{
+	struct ps_clone_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(PS_CNT_LOST_EVENTS);
+		return;
+	}
+	e->type = PS_EV_CLONE;
+	e->ring = ring;
+	e->pid = pid;
+	e->src_ring = src_ring;
+	e->src_first = src_first;
+	e->first = first;
+	e->nr = nr;
+	e->pad = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, ps_rb_wakeup());
+}
+
 /*
  * Never branches on run_len: a count the verifier must track exactly would
  * keep bpf_loop's callback from converging (each iteration a new state).

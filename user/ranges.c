@@ -57,7 +57,8 @@ static void hand_pin_to_clone(struct ranges *r, const struct live_buf *gone)
 	}
 }
 
-static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, int64_t slot)
+/* Drops pid's (0: any) bufs of ring (0: any) in slots [lo, hi). */
+static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t lo, uint64_t hi)
 {
 	size_t kept = 0, nr = r->nr;
 	struct live_buf gone[64];
@@ -66,7 +67,7 @@ static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, int64_t sl
 	for (size_t i = 0; i < nr; i++) {
 		struct live_buf *b = &r->bufs[i];
 		bool drop = (!pid || b->pid == pid) && (!ring || b->ring == ring) &&
-			    (slot < 0 || b->slot == (uint32_t)slot);
+			    b->slot >= lo && b->slot < hi;
 
 		if (!drop)
 			r->bufs[kept++] = *b;
@@ -76,6 +77,22 @@ static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, int64_t sl
 	r->nr = kept;
 	for (size_t i = 0; i < nr_gone; i++)
 		hand_pin_to_clone(r, &gone[i]);
+}
+
+#define ALL_SLOTS	0, ((uint64_t)UINT32_MAX + 1)
+
+static void append(struct ranges *r, const struct live_buf *b)
+{
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		struct live_buf *nb = realloc(r->bufs, cap * sizeof(*nb));
+
+		if (!nb)
+			return;
+		r->bufs = nb;
+		r->cap = cap;
+	}
+	r->bufs[r->nr++] = *b;
 }
 
 static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t ring,
@@ -107,9 +124,8 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
 {
 	uint64_t start = e->addr >> PAGE_SHIFT_4K << PAGE_SHIFT_4K;
 	uint64_t end = ((e->addr + e->len + 4095) >> PAGE_SHIFT_4K) << PAGE_SHIFT_4K;
-	struct live_buf *b;
 
-	drop_where(r, e->pid, e->ring, e->slot);	/* an update replaces the slot */
+	drop_where(r, e->pid, e->ring, e->slot, e->slot + 1ULL);	/* an update replaces the slot */
 	if (!e->shared) {
 		for (size_t i = 0; i < r->nr; i++) {
 			const struct live_buf *o = &r->bufs[i];
@@ -130,17 +146,32 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
 				d->end = hi;
 		}
 	}
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		struct live_buf *nb = realloc(r->bufs, cap * sizeof(*nb));
+	append(r, &(struct live_buf){ e->pid, e->ring, e->slot, start, end, e->shared != 0 });
+}
 
-		if (!nb)
-			return;
-		r->bufs = nb;
-		r->cap = cap;
+/*
+ * A clone: its slots share the source's buffers, as the source's slots hold
+ * them now (a replaced slot loses what it held). A source slot this side
+ * never saw yields no slot.
+ */
+static void on_clone(struct ranges *r, const struct ps_clone_event *e)
+{
+	uint64_t src_end = (uint64_t)e->src_first + e->nr;
+	size_t nr;
+
+	drop_where(r, e->pid, e->ring, e->first, (uint64_t)e->first + e->nr);
+	nr = r->nr;
+	for (size_t i = 0; i < nr; i++) {
+		struct live_buf b = r->bufs[i];
+
+		if (b.ring != e->src_ring || b.slot < e->src_first || b.slot >= src_end)
+			continue;
+		b.pid = e->pid;
+		b.ring = e->ring;
+		b.slot = b.slot - e->src_first + e->first;
+		b.shared = true;
+		append(r, &b);
 	}
-	b = &r->bufs[r->nr++];
-	*b = (struct live_buf){ e->pid, e->ring, e->slot, start, end, e->shared != 0 };
 }
 
 /* A registration's record comes after its slots: it carries the time spent. */
@@ -149,7 +180,7 @@ static void on_register(struct ranges *r, const struct ps_event *e)
 	if (e->ret < 0)
 		return;
 	if (e->opcode == PS_UNREG_BUFFERS) {
-		drop_where(r, e->pid, e->ring, -1);
+		drop_where(r, e->pid, e->ring, ALL_SLOTS);
 		return;
 	}
 	for (size_t i = 0; i < r->nr_dups; i++) {
@@ -173,13 +204,17 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size)
 		if (size >= sizeof(*be))
 			on_buffer(r, be);
 		break;
+	case PS_EV_CLONE:
+		if (size >= sizeof(struct ps_clone_event))
+			on_clone(r, data);
+		break;
 	case PS_EV_RING_CLOSE:
 		if (size >= sizeof(*be))
-			drop_where(r, be->pid, be->ring, -1);
+			drop_where(r, be->pid, be->ring, ALL_SLOTS);
 		break;
 	case PS_EV_PROC_EXIT:
 		if (size >= sizeof(*be))
-			drop_where(r, be->pid, 0, -1);
+			drop_where(r, be->pid, 0, ALL_SLOTS);
 		break;
 	case PS_EV_REGISTER:
 		if (size >= sizeof(struct ps_event))

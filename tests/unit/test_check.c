@@ -95,6 +95,48 @@ void test_ranges_clone_pins(void)
 	ranges_free(r);
 }
 
+static void cloned(struct ranges *r, __u32 pid, __u32 ring, __u32 src_ring, __u32 src_first,
+		   __u32 first, __u32 nr)
+{
+	struct ps_clone_event e = { .type = PS_EV_CLONE, .ring = ring, .pid = pid,
+				    .src_ring = src_ring, .src_first = src_first, .first = first,
+				    .nr = nr };
+
+	ranges_on_event(r, &e, sizeof(e));
+}
+
+/* One clone record stands for the slots it filled: they are the source's. */
+void test_ranges_clone_record(void)
+{
+	struct ranges *r = ranges_new();
+	const struct pinned_twice *v;
+
+	/* ring 1 pins slots 0-3 (4 pages at 0x400000, 0x401000, …) */
+	for (__u32 i = 0; i < 4; i++)
+		buffer(r, 9, 1, i, 0x400000 + i * 4096ULL, 4096, false);
+	/* ring 3 clones slots 1-2 of ring 1 into its slots 5-6 */
+	cloned(r, 9, 3, 1, 1, 5, 2);
+	ASSERT_EQ(ranges_violations(r, &v), 0, "a clone pins nothing");
+	/* ring 1 goes: ring 3 holds 0x401000-0x403000 alone, ring 1's other pages are free */
+	lifetime(r, PS_EV_RING_CLOSE, 9, 1);
+	buffer(r, 9, 2, 0, 0x400000, 4 * 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "ring 2 pins what the clone holds");
+	ASSERT_EQ(v[0].other_ring, 3, "the clone is the pinner now");
+	ASSERT_EQ(v[0].pages, 2, "only the 2 cloned pages");
+	ASSERT_EQ(v[0].start, 0x401000, "from the first cloned slot");
+	ASSERT_EQ(v[0].end, 0x403000, "to the end of the second");
+	/* a clone into ring 3's slot 5 again replaces what slot 5 held */
+	cloned(r, 9, 3, 2, 0, 5, 1);
+	lifetime(r, PS_EV_RING_CLOSE, 9, 2);
+	buffer(r, 9, 4, 0, 0x400000, 4 * 4096, false);
+	ranges_violations(r, &v);
+	ASSERT_EQ(v[1].other_ring, 3, "ring 3 still pins");
+	ASSERT_EQ(v[1].start, 0x400000, "slot 5 now holds ring 2's buffer, from 0x400000");
+	/* slot 5's 4 pages and slot 6's one: page 0x402000 is pinned by both buffers */
+	ASSERT_EQ(v[1].pages, 5, "ring 2's whole buffer and slot 6's page");
+	ranges_free(r);
+}
+
 void test_doctor(void)
 {
 	struct reg_failure f = { .opcode = PS_REG_BUFFERS, .err = ENOMEM };

@@ -14,6 +14,7 @@ void test_stat_json(void);
 void test_env_parse(void);
 void test_ranges(void);
 void test_ranges_clone_pins(void);
+void test_ranges_clone_record(void);
 void test_doctor(void);
 void test_verdict_missed_runs(void);
 void test_kallsyms(void);
@@ -38,6 +39,7 @@ static const struct unit_test tests[] = {
 	{ "env_parse", test_env_parse },
 	{ "ranges", test_ranges },
 	{ "ranges_clone_pins", test_ranges_clone_pins },
+	{ "ranges_clone_record", test_ranges_clone_record },
 	{ "doctor", test_doctor },
 	{ "verdict_missed_runs", test_verdict_missed_runs },
 	{ "kallsyms", test_kallsyms },
