@@ -117,10 +117,11 @@ struct {
  * key, pin_stats only on IOs that pin anyway, so their adds are atomic. A
  * new key in a per-CPU hash without preallocation cost ~14 us per insert
  * (measured on 6.18: every first IO of a short-lived ring paid it).
+ * Preallocated (6 MB at 65,536 keys) for the reason rings is: a pool of
+ * short-lived rings displaces a key per IO, 0.87 -> 0.90 of its rate.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* allocate on first use: fast attach */
 	__uint(max_entries, PS_MAX_IO_KEYS);
 	__type(key, struct ps_io_key);
 	__type(value, struct ps_io_stats);
