@@ -32,6 +32,7 @@ static __always_inline void look_ring(struct task_struct *task, int fd, struct f
 	struct walk_ctx w = {};
 	struct ps_ring *r;
 	__u32 *idp, id;
+	__u64 mods;
 
 	if (!ctx || (filter_tgid && !bpf_map_lookup_elem(&traced, &tgid)))
 		return;
@@ -50,7 +51,9 @@ static __always_inline void look_ring(struct task_struct *task, int fd, struct f
 	/* check learns a found table's buffers once, as if registered now */
 	w.emit = emit_buffers && r->origin == PS_RING_FOUND && !r->registered_known;
 	w.look = true;
+	mods = table_mods;
 	table_walk(&w, ctx, 0, 0, PS_REG_BUFFERS, false);
+	table_sum_seed(ctx, &w, mods);
 	r->registered = w.sum;
 	r->registered_known = 1;
 	r->seen_gen = look_gen;

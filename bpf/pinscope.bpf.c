@@ -76,7 +76,7 @@ SEC("tp_btf/io_uring_register")
 int BPF_PROG(ps_reg_done, void *ring_ctx, unsigned int opcode, unsigned int nr_files,
 	     unsigned int nr_bufs, long ret)
 {
-	handle_register_done(ring_ctx, ret, true);
+	handle_register_done(ring_ctx, opcode, ret, true);
 	return 0;
 }
 
@@ -85,7 +85,7 @@ SEC("tp_btf/io_uring_register")
 int BPF_PROG(ps_reg_done_read, void *ring_ctx, unsigned int opcode, unsigned int nr_files,
 	     unsigned int nr_bufs, long ret)
 {
-	handle_register_done(ring_ctx, ret, false);
+	handle_register_done(ring_ctx, opcode, ret, false);
 	return 0;
 }
 

@@ -298,11 +298,19 @@ out:
  * here, and no program needs to run at the system call's exit (its
  * tracepoint costs every call a second trip through the tracing path).
  */
-static __always_inline void handle_register_done(void *ctx, long ret, bool direct)
+static __always_inline void handle_register_done(void *ctx, __u32 opcode, long ret,
+						 bool direct)
 {
 	struct reg_call *call = reg_call_current(false);
 	__u64 end = bpf_ktime_get_ns();
 
+	/* slots written in place: a look's kept sum may predate them (table_sum_seed) */
+	opcode &= ~PS_REG_USE_REGISTERED_RING;
+	if (opcode == PS_REG_BUFFERS_UPDATE || opcode == PS_REG_CLONE_BUFFERS) {
+		__sync_fetch_and_add(&table_mods, 1);
+		if (!call)	/* begun before tracing: its sum is not done_sums' to drop */
+			table_sum_drop(ctx);
+	}
 	if (!call)
 		return;
 	call->tp_seen = true;

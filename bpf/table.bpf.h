@@ -248,6 +248,38 @@ static __always_inline void table_sum_put(void *ctx, const struct walk_ctx *w)
 		bpf_map_update_elem(&table_sums, &key, &ts, BPF_NOEXIST);
 }
 
+/*
+ * Calls that write slots in place (update, clone), counted at each one's
+ * end, tracked or not, before its kept sum goes: a look that walked while
+ * the count moved keeps nothing (table_sum_seed).
+ */
+__u64 table_mods = 0;
+
+/*
+ * A look's walk of ctx's whole table, kept for the table's later unregister
+ * or clone where no sum is kept yet (a ring registered before tracing
+ * began: a clone from it walked its every slot). Never overwrites: the
+ * calls' own sums are written in place, without a lock against a look.
+ * mods: table_mods before the walk. A slot written in place during the
+ * walk either moved the count before the check below, or its call's end
+ * comes after the insert and drops it.
+ */
+static __always_inline void table_sum_seed(void *ctx, const struct walk_ctx *w, __u64 mods)
+{
+	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .sum = w->sum };
+	__u64 key = (__u64)ctx;
+
+	if (!ts.base || !ts.nr || ts.nr > PS_MAX_REG_BUFFERS)
+		return;
+	ts.sum.acct_pages = w->acct_all;
+	ts.sum.shared = 0;
+	if (bpf_map_update_elem(&table_sums, &key, &ts, BPF_NOEXIST))
+		return;
+	/* an atomic read: a full barrier after the insert (the call's end bumps, then drops) */
+	if (__sync_fetch_and_add(&table_mods, 0) != mods)
+		bpf_map_delete_elem(&table_sums, &key);
+}
+
 /* No table of this slot count is at base 0: the entry matches no table. */
 static __always_inline void table_sum_drop(void *ctx)
 {
