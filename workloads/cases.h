@@ -62,6 +62,7 @@ enum case_result case_nvme_cmd_fixed(struct wctx *c);
 enum case_result case_live_attach(struct wctx *c);
 enum case_result case_live_attach_huge(struct wctx *c);
 enum case_result case_live_attach_clone(struct wctx *c);
+enum case_result case_live_attach_calls(struct wctx *c);
 enum case_result case_live_ring_index(struct wctx *c);
 enum case_result case_ring_churn(struct wctx *c);
 enum case_result case_pool_churn(struct wctx *c);

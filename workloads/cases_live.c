@@ -130,6 +130,45 @@ enum case_result case_live_attach_clone(struct wctx *c)
 }
 
 /*
+ * Calls on a table registered before the tracer came: a clone of it (its
+ * numbers from the sum the tracer's first look kept), an update of one slot,
+ * then the source unregistered: a sum kept from before the update would
+ * report the old 16 KiB buffer. (The clone is not unregistered: what such a
+ * call reports as charged is the imus' charge, the oracle's the clone's own,
+ * 0; see the README's Limits.)
+ */
+enum case_result case_live_attach_calls(struct wctx *c)
+{
+	struct iovec iov[4], fresh;
+	struct ws_ring *src, *dst;
+	enum case_result res;
+	int fd, ret;
+
+	if (!ring_and_direct_file(c, &src, &fd) || !(dst = ring_new(c, 8, 0)))
+		return CASE_FAILED;
+	if (!buf_map_iovs(c, iov, 4, 16 * KiB) || !buf_map_iovs(c, &fresh, 1, 64 * KiB))
+		return CASE_FAILED;
+	ret = reg_buffers(src->rec, iov, 4);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	if ((res = attach_point(c)) != CASE_OK)
+		return res;
+	ret = reg_clone(dst->rec, src->rec, 0, 0, 0, 0);
+	if (ret == -EINVAL || ret == -EOPNOTSUPP)
+		return case_skip(c, "IORING_REGISTER_CLONE_BUFFERS: %s", strerror(-ret));
+	if (ret)
+		return case_fail(c, "CLONE_BUFFERS: %s", strerror(-ret));
+	ret = reg_update(src->rec, 1, &fresh, NULL, 1);
+	if (ret != 1)
+		return case_fail(c, "REGISTER_BUFFERS_UPDATE of slot 1: %s",
+				 ret < 0 ? strerror(-ret) : "no slot written");
+	ret = reg_unregister(src->rec);
+	if (ret)
+		return case_fail(c, "UNREGISTER_BUFFERS: %s", strerror(-ret));
+	return CASE_OK;
+}
+
+/*
  * A ring kept alive only by its registered ring index: its fd registered
  * (IORING_REGISTER_RING_FDS) and then closed. No fd shows it, so a tracer
  * that attaches later finds it only through the thread (fd -1).

@@ -90,6 +90,8 @@ static const struct wl_case cases[] = {
 	  "the same on two hugetlb 2 MiB buffers" },
 	{ "live_attach_clone", case_live_attach_clone,
 	  "a ring and its clone registered, then IO on both" },
+	{ "live_attach_calls", case_live_attach_calls,
+	  "4 x 16 KiB registered, then a clone, an update, an unregister" },
 	{ "live_ring_index", case_live_ring_index,
 	  "2 x 16 KiB registered on a ring kept only by its registered index" },
 	{ "live_pinned_twice", case_live_pinned_twice,

@@ -402,6 +402,9 @@ void oracle_attached(struct oracle *o)
 			json_object_put(r->reg[k].errors);
 			json_object_put(r->reg[k].opcodes);
 			memset(&r->reg[k], 0, sizeof(r->reg[k]));
+			/* calls after the attach point count from here */
+			r->reg[k].errors = json_object_new_object();
+			r->reg[k].opcodes = json_object_new_object();
 		}
 	}
 }

@@ -492,8 +492,8 @@ out:
 void run_live_tests(void)
 {
 	static const char *const stat_cases[] = {
-		"live_attach", "live_attach_huge", "live_attach_clone", "live_pinned_twice",
-		"live_ring_index",
+		"live_attach", "live_attach_huge", "live_attach_clone", "live_attach_calls",
+		"live_pinned_twice", "live_ring_index",
 	};
 
 	for (size_t i = 0; i < sizeof(stat_cases) / sizeof(stat_cases[0]); i++)
@@ -501,6 +501,7 @@ void run_live_tests(void)
 	live_fdinfo("live_attach");
 	live_check("live_attach");
 	live_check("live_pinned_twice");
+	live_check("live_attach_calls");
 	trace_churn();
 	trace_lost();
 	interval();
