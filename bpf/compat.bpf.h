@@ -43,6 +43,7 @@ static __always_inline bool ps_task_in_setup(struct task_struct *task)
 }
 
 #define PS_E2BIG	7	/* errno values are not in vmlinux.h */
+#define PS_EEXIST	17
 #define PS_PAGE_SHIFT	12
 #define PS_PAGE_SIZE	(1ULL << PS_PAGE_SHIFT)
 

@@ -127,10 +127,18 @@ static __always_inline void io_cache_evict(const struct ps_io_cached *c)
 	 */
 	if (!ring || !bpf_map_lookup_elem(&rings, &ring))
 		return;
-	st = lookup_or_init(&io_stats, &c->key, &zero_io);
+	st = bpf_map_lookup_elem(&io_stats, &c->key);
 	if (!st) {
-		count(PS_CNT_IO_KEYS_DROPPED);
-		return;
+		/* a new key goes in with its counts: no second lookup, no atomics */
+		long err = bpf_map_update_elem(&io_stats, &c->key, &c->st, BPF_NOEXIST);
+
+		if (!err)
+			return;
+		st = err == -PS_EEXIST ? bpf_map_lookup_elem(&io_stats, &c->key) : NULL;
+		if (!st) {
+			count(PS_CNT_IO_KEYS_DROPPED);
+			return;
+		}
 	}
 	__sync_fetch_and_add(&st->ops, c->st.ops);
 	__sync_fetch_and_add(&st->bytes, c->st.bytes);
