@@ -151,6 +151,18 @@ enum case_result case_live_attach_calls(struct wctx *c)
 	ret = reg_buffers(src->rec, iov, 4);
 	if (ret)
 		return case_fail(c, "REGISTER_BUFFERS: %s", strerror(-ret));
+	/*
+	 * Attached later (-w), a kernel without clone must skip before the
+	 * tracer comes: one clone, undone before it can see them.
+	 */
+	if (c->wait_attach) {
+		ret = uc_clone_buffers(dst->rec->fd, src->rec->fd, 0, 0, 0, 0);
+		if (ret == -EINVAL || ret == -EOPNOTSUPP)
+			return case_skip(c, "IORING_REGISTER_CLONE_BUFFERS: %s", strerror(-ret));
+		if (ret || (ret = uc_register(dst->rec->fd, UC_UNREGISTER_BUFFERS, NULL, 0)))
+			return case_fail(c, "CLONE_BUFFERS, then UNREGISTER_BUFFERS: %s",
+					 strerror(-ret));
+	}
 	if ((res = attach_point(c)) != CASE_OK)
 		return res;
 	ret = reg_clone(dst->rec, src->rec, 0, 0, 0, 0);
