@@ -164,7 +164,7 @@ static const char *status_word(enum status st)
 static void cond_section(struct report *r, json_object *load, const char *cond, json_object *out,
 			 bool have_floor)
 {
-	bool floor = !strcmp(cond, FLOOR_COND);
+	bool is_floor = !strcmp(cond, FLOOR_COND);
 	json_object *segs = get(load, "segments"), *pts = get(load, "points");
 	json_object *jc = json_object_new_object();
 	size_t npts = pts ? json_object_array_length(pts) : 0;
@@ -172,7 +172,7 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 	double fv[MAX_SAMPLES];
 	char b[4][32];
 
-	if (floor)
+	if (is_floor)
 		fprintf(r->md, "#### The floor (`%s`)\n\nTwo programs that only time each call "
 			"(tp_btf sys_enter and the io_uring_register tracepoint: task storage and "
 			"the clock), what any tracepoint-timed tracer costs here; no target "
@@ -199,7 +199,7 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 			double limit = num(pt, "buffers") <= 16 && !strncmp(name, "4k", 2) ?
 				       calls[c].limit16 : calls[c].limit;
 			struct spread s = spread_of(v, ratios(segs, cond, name, calls[c].key, v));
-			struct spread f = have_floor && !floor ?
+			struct spread f = have_floor && !is_floor ?
 				spread_of(fv, ratios(segs, FLOOR_COND, name, calls[c].key, fv)) :
 				(struct spread){ .median = NAN };
 			bool below_floor = !isnan(f.median) && judge(f, limit, false) == MISS;
@@ -209,7 +209,7 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 			if (st == MISS || (st == UNCLEAR && worst == PASS))
 				worst = st;
 			fprintf(r->md, " %s× ± %s %s%s |", fmt(b[0], 32, "%.2f", s.median),
-				fmt(b[1], 32, "%.2f", se_of(s)), floor ? "" : status_word(st),
+				fmt(b[1], 32, "%.2f", se_of(s)), is_floor ? "" : status_word(st),
 				below_floor ? " (floor)" : "");
 			if (ml < sizeof(measured))
 				ml += snprintf(measured + ml, sizeof(measured) - ml,
@@ -222,7 +222,7 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 			json_object_object_add(jc, key, jspread(s));
 		}
 		fprintf(r->md, "\n");
-		if (floor)
+		if (is_floor)
 			continue;
 		char id[32], what[96];
 
@@ -238,10 +238,10 @@ static void cond_section(struct report *r, json_object *load, const char *cond, 
 
 		fprintf(r->md, "\n%s: %s× ± %s%s%s", k ? "Pool rings per second" :
 			"Ring setup + teardown", fmt(b[0], 32, "%.2f", s.median),
-			fmt(b[1], 32, "%.2f", se_of(s)), floor ? "" : ", ",
-			floor ? "" : status_word(st));
+			fmt(b[1], 32, "%.2f", se_of(s)), is_floor ? "" : ", ",
+			is_floor ? "" : status_word(st));
 		json_object_object_add(jc, what, jspread(s));
-		if (floor)
+		if (is_floor)
 			continue;
 		snprintf(id, sizeof(id), "11-%s", cond);
 		snprintf(desc, sizeof(desc), k ? "`%s`: pool rings/s traced ÷ untraced ≥ 0.85" :
