@@ -312,6 +312,7 @@ enum ps_event_type {
 	PS_EV_RING_CLOSE = 4,	/* struct ps_buf_event, ring only */
 	PS_EV_PROC_EXIT = 5,	/* struct ps_buf_event, pid only */
 	PS_EV_CLONE = 6,	/* struct ps_clone_event: the slots a clone filled */
+	PS_EV_RINGS_GONE = 7,	/* user side only: struct ps_gone_event, from a harvest */
 };
 
 /* Compact records for `check`: registrations can fill 16,384 slots. */
@@ -325,6 +326,17 @@ struct ps_buf_event {
 	__u64 len;
 	__u32 opcode;		/* the registration that filled the slot */
 	__u32 shared;		/* 1: shares the pages of another ring's buffer (clone) */
+};
+
+/*
+ * Never from BPF: the session's harvest tells the subcommand which rings a
+ * look found gone, in the same stream as the kernel's records, so what it
+ * keeps per ring goes with them even when their close record was lost.
+ */
+struct ps_gone_event {
+	__u32 type;		/* PS_EV_RINGS_GONE */
+	__u32 nr;
+	const __u32 *ids;	/* ascending */
 };
 
 /*

@@ -46,6 +46,11 @@ static int feed_ranges(void *cookie, const void *data, size_t size)
 	return 0;
 }
 
+static bool in_view(uint32_t ring, void *cookie)
+{
+	return prom_view_ring(cookie, ring) != NULL;
+}
+
 /* DIR/pinscope.prom, replaced whole: write a temporary file, then rename. */
 static int write_textfile(const char *dir, const char *text, size_t len)
 {
@@ -115,6 +120,8 @@ static int export_now(struct session *s, struct exporter *x)
 	if (e)
 		return e;
 	v.nr_rings = ring_series_view(x->series, &v.rings);
+	/* a pair is shown with its ring: once the ring's series ends, so does it */
+	ranges_keep_pairs(x->ranges, in_view, &v);
 	v.nr_twice = ranges_violations(x->ranges, &v.twice);
 	mem = open_memstream(&text, &len);
 	if (!mem)

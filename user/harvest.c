@@ -319,6 +319,13 @@ int harvest_run(struct harvest *h, struct tracer *t)
 			return e;
 		h->gen++;
 	}
+	/*
+	 * The records of rings about to leave were written before the look
+	 * ended: read them first, so what a subcommand keeps per ring (told
+	 * below) goes with the ring, and a long run of harvests in a churn of
+	 * rings never leaves the ring buffer unread until it overflows.
+	 */
+	tracer_poll(t, 0);
 	h->look_start_ns[h->gen & 1] = rule.look_start;
 	collect_procs_only(t, &tmp);
 	keep_procs(h, t, &tmp);
@@ -340,6 +347,8 @@ int harvest_run(struct harvest *h, struct tracer *t)
 	h->recent[slot] = gone;
 	h->nr_recent[slot] = tmp.nr_rings;
 	prune_tables(t, &sets);
+	if (h->on_gone)
+		h->on_gone(h->gone_cookie, gone, tmp.nr_rings);
 	/* a full batch leaves more: the next run is due at once */
 	h->more = rule.taken == rule.limit;
 	if (h->more)

@@ -45,6 +45,9 @@ struct harvest {
 	size_t nr_recent[HARVEST_RECENT];
 	unsigned int runs;
 	bool more;			/* the last run left gone rings for the next */
+	/* told the ids of each run's gone rings (ascending), if set */
+	void (*on_gone)(void *cookie, const uint32_t *ids, size_t nr);
+	void *gone_cookie;
 	/* without looks: the rings /proc/PID/fdinfo listed at the last run */
 	struct fdinfo_ring *found;
 	size_t nr_found, cap_found;

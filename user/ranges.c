@@ -57,29 +57,83 @@ static void hand_pin_to_clone(struct ranges *r, const struct live_buf *gone)
 	}
 }
 
-/* Drops pid's (0: any) bufs of ring (0: any) in slots [lo, hi). */
-static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t lo, uint64_t hi)
+/* Whether a live buf is to go; the cookie says which. */
+typedef bool (*buf_match_fn)(const struct live_buf *b, const void *cookie);
+
+/* Drops the bufs match picks; the pinners among them hand their pin to a clone. */
+static void drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
 {
-	size_t kept = 0, nr = r->nr;
-	struct live_buf gone[64];
-	size_t nr_gone = 0;
+	size_t kept = 0, nr = r->nr, nr_gone = 0;
+	struct live_buf *gone = NULL;
 
 	for (size_t i = 0; i < nr; i++) {
 		struct live_buf *b = &r->bufs[i];
-		bool drop = (!pid || b->pid == pid) && (!ring || b->ring == ring) &&
-			    b->slot >= lo && b->slot < hi;
 
-		if (!drop)
+		if (!match(b, cookie)) {
 			r->bufs[kept++] = *b;
-		else if (!b->shared && nr_gone < sizeof(gone) / sizeof(gone[0]))
+			continue;
+		}
+		if (b->shared)
+			continue;
+		/* room for the rest: a failed allocation skips the hand-over */
+		if (!gone)
+			gone = malloc((nr - i) * sizeof(*gone));
+		if (gone)
 			gone[nr_gone++] = *b;
 	}
 	r->nr = kept;
 	for (size_t i = 0; i < nr_gone; i++)
 		hand_pin_to_clone(r, &gone[i]);
+	free(gone);
+}
+
+struct slot_range {
+	uint32_t pid, ring;	/* 0: any */
+	uint64_t lo, hi;	/* slots [lo, hi) */
+};
+
+static bool in_slot_range(const struct live_buf *b, const void *cookie)
+{
+	const struct slot_range *w = cookie;
+
+	return (!w->pid || b->pid == w->pid) && (!w->ring || b->ring == w->ring) &&
+	       b->slot >= w->lo && b->slot < w->hi;
+}
+
+/* Drops pid's (0: any) bufs of ring (0: any) in slots [lo, hi). */
+static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t lo, uint64_t hi)
+{
+	struct slot_range w = { pid, ring, lo, hi };
+
+	drop_matching(r, in_slot_range, &w);
 }
 
 #define ALL_SLOTS	0, ((uint64_t)UINT32_MAX + 1)
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool of_gone_ring(const struct live_buf *b, const void *cookie)
+{
+	const struct ps_gone_event *e = cookie;
+
+	return bsearch(&b->ring, e->ids, e->nr, sizeof(*e->ids), cmp_u32) != NULL;
+}
+
+/*
+ * Rings a look found gone leave as their close would have made them: the
+ * close record may have been lost, and a ring kept forever would make each
+ * later registration of its pages look pinned twice.
+ */
+static void on_gone(struct ranges *r, const struct ps_gone_event *e)
+{
+	if (e->nr)
+		drop_matching(r, of_gone_ring, e);
+}
 
 static void append(struct ranges *r, const struct live_buf *b)
 {
@@ -220,7 +274,21 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size)
 		if (size >= sizeof(struct ps_event))
 			on_register(r, data);
 		break;
+	case PS_EV_RINGS_GONE:
+		if (size >= sizeof(struct ps_gone_event))
+			on_gone(r, data);
+		break;
 	}
+}
+
+void ranges_keep_pairs(struct ranges *r, bool (*keep)(uint32_t ring, void *cookie), void *cookie)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < r->nr_dups; i++)
+		if (keep(r->dups[i].v.ring, cookie))
+			r->dups[kept++] = r->dups[i];
+	r->nr_dups = kept;
 }
 
 size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out)

@@ -9,6 +9,7 @@
 #ifndef PS_RANGES_H
 #define PS_RANGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "pinscope.h"
@@ -30,6 +31,12 @@ struct ranges *ranges_new(void);
 void ranges_free(struct ranges *r);
 /* Feeds one ring-buffer record (any type; others are ignored). */
 void ranges_on_event(struct ranges *r, const void *data, size_t size);
+/*
+ * Keeps the pairs of the rings keep says yes to: what shows only live rings
+ * (the exporter) lets the others go, so a service's churn of rings never
+ * fills memory. check keeps every pair for its verdict.
+ */
+void ranges_keep_pairs(struct ranges *r, bool (*keep)(uint32_t ring, void *cookie), void *cookie);
 size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out);
 
 #endif

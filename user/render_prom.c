@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "names.h"
 #include "pinscope_hist.h"
@@ -228,39 +229,62 @@ static void per_io_pinned(FILE *out, const struct prom_view *v)
 		}
 }
 
-static const struct ring_report *shown_ring(const struct prom_view *v, uint32_t id)
+static int by_ring_id(const void *key, const void *elem)
 {
-	for (size_t i = 0; i < v->nr_rings; i++)
-		if (v->rings[i]->info.id == id)
-			return v->rings[i];
-	return NULL;
+	uint32_t id = *(const uint32_t *)key;
+	const struct ring_report *ring = *(const struct ring_report *const *)elem;
+
+	return (id > ring->info.id) - (id < ring->info.id);
+}
+
+/* v->rings is sorted by id (ring_series_view) */
+const struct ring_report *prom_view_ring(const struct prom_view *v, uint32_t id)
+{
+	const struct ring_report *const *p;
+
+	if (!v->nr_rings)
+		return NULL;
+	p = bsearch(&id, v->rings, v->nr_rings, sizeof(*v->rings), by_ring_id);
+	return p ? *p : NULL;
+}
+
+static int by_pair(const void *a, const void *b)
+{
+	const struct pinned_twice *x = a, *y = b;
+
+	if (x->ring != y->ring)
+		return (x->ring > y->ring) - (x->ring < y->ring);
+	return (x->other_ring > y->other_ring) - (x->other_ring < y->other_ring);
 }
 
 /* check's tracker, summed over opcodes per (ring, other ring). */
 static void pinned_twice(FILE *out, const struct prom_view *v)
 {
+	struct pinned_twice *pairs = NULL;
+
 	family(out, "pinscope_pinned_twice_pages", "gauge",
 	       "4 KiB pages the ring's registrations pinned that ring other_fd of the same "
 	       "process already held pinned (summed over calls).");
-	for (size_t i = 0; i < v->nr_twice; i++) {
-		const struct pinned_twice *t = &v->twice[i];
-		const struct ring_report *ring = shown_ring(v, t->ring);
-		const struct ring_report *other = shown_ring(v, t->other_ring);
+	if (v->nr_twice)
+		pairs = malloc(v->nr_twice * sizeof(*pairs));
+	if (!pairs)
+		return;
+	memcpy(pairs, v->twice, v->nr_twice * sizeof(*pairs));
+	qsort(pairs, v->nr_twice, sizeof(*pairs), by_pair);
+	for (size_t i = 0, j; i < v->nr_twice; i = j) {
+		const struct ring_report *ring = prom_view_ring(v, pairs[i].ring);
+		const struct ring_report *other = prom_view_ring(v, pairs[i].other_ring);
 		uint64_t pages = 0;
-		bool first = true;
 
-		for (size_t j = 0; j < v->nr_twice && first; j++)
-			if (v->twice[j].ring == t->ring && v->twice[j].other_ring == t->other_ring)
-				first = j == i;
-		if (!first || !ring)
+		for (j = i; j < v->nr_twice && !by_pair(&pairs[i], &pairs[j]); j++)
+			pages += pairs[j].pages;
+		if (!ring)
 			continue;
-		for (size_t j = i; j < v->nr_twice; j++)
-			if (v->twice[j].ring == t->ring && v->twice[j].other_ring == t->other_ring)
-				pages += v->twice[j].pages;
 		ring_series(out, "pinscope_pinned_twice_pages", ring);
-		fprintf(out, ",other_ring=\"%u\",other_fd=\"%d\"} %" PRIu64 "\n", t->other_ring,
+		fprintf(out, ",other_ring=\"%u\",other_fd=\"%d\"} %" PRIu64 "\n", pairs[i].other_ring,
 			other ? other->info.fd : -1, pages);
 	}
+	free(pairs);
 }
 
 static void self(FILE *out, const struct prom_view *v)

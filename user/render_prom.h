@@ -23,5 +23,7 @@ struct prom_view {
 };
 
 void render_prom(FILE *out, const struct prom_view *v);
+/* The ring of that id among those shown, or NULL. */
+const struct ring_report *prom_view_ring(const struct prom_view *v, uint32_t id);
 
 #endif

@@ -32,6 +32,15 @@ static int session_event(void *cookie, const void *data, size_t size)
 	return s->user_event ? s->user_event(s->user_cookie, data, size) : 0;
 }
 
+/* The rings a look found gone, to a subcommand that keeps per-ring records. */
+static void session_gone(void *cookie, const uint32_t *ids, size_t nr)
+{
+	struct session *s = cookie;
+	struct ps_gone_event e = { .type = PS_EV_RINGS_GONE, .nr = nr, .ids = ids };
+
+	s->user_event(s->user_cookie, &e, sizeof(e));
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	return vfprintf(stderr, fmt, args);
@@ -157,6 +166,10 @@ int session_start(struct session *s, const struct env *env, const struct tracer_
 	}
 	/* the first look finds the rings that existed before tracing began */
 	harvest_init(&s->harvest, s->tracer);
+	if (o->buffers && on_event) {
+		s->harvest.on_gone = session_gone;
+		s->harvest.gone_cookie = s;
+	}
 	e = harvest_run(&s->harvest, s->tracer);
 	if (e && e != -EOPNOTSUPP) {
 		ps_error("looking at existing rings: %s", strerror(-e));

@@ -95,6 +95,52 @@ void test_ranges_clone_pins(void)
 	ranges_free(r);
 }
 
+static void gone(struct ranges *r, const __u32 *ids, __u32 nr)
+{
+	struct ps_gone_event e = { .type = PS_EV_RINGS_GONE, .nr = nr, .ids = ids };
+
+	ranges_on_event(r, &e, sizeof(e));
+}
+
+static bool keep_ring_4(uint32_t ring, void *cookie)
+{
+	return ring == 4;
+}
+
+/*
+ * Rings a look found gone leave even when their close record was lost: the
+ * next ring to register the same page pins it once, not twice.
+ */
+void test_ranges_gone(void)
+{
+	struct ranges *r = ranges_new();
+	const struct pinned_twice *v;
+	const __u32 gone_1_2[] = { 1, 2 };
+
+	buffer(r, 8, 1, 0, 0x300000, 4096, false);
+	buffer(r, 8, 2, 0, 0x304000, 4096, false);
+	buffer(r, 8, 3, 0, 0x300000, 4096, true);	/* a clone of ring 1's slot */
+	gone(r, gone_1_2, 2);
+	buffer(r, 8, 4, 0, 0x304000, 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 0, "ring 2 went without its close");
+	/* ring 1's pin passed to its clone (ring 3), which is not gone */
+	buffer(r, 8, 5, 0, 0x300000, 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "the clone still holds ring 1's page");
+	ASSERT_EQ(v[0].other_ring, 3, "against the clone");
+	/* the negative control: without the gone record, ring 4 pins ring 2's page again */
+	ranges_free(r);
+	r = ranges_new();
+	buffer(r, 8, 2, 0, 0x304000, 4096, false);
+	buffer(r, 8, 4, 0, 0x304000, 4096, false);
+	buffer(r, 8, 5, 0, 0x304000, 4096, false);
+	ASSERT_EQ(ranges_violations(r, &v), 3, "4 against 2, 5 against 2 and 4");
+	/* pairs of rings no longer shown go (the exporter) */
+	ranges_keep_pairs(r, keep_ring_4, NULL);
+	ASSERT_EQ(ranges_violations(r, &v), 1, "ring 4's pair kept");
+	ASSERT_EQ(v[0].ring, 4, "ring 4");
+	ranges_free(r);
+}
+
 static void cloned(struct ranges *r, __u32 pid, __u32 ring, __u32 src_ring, __u32 src_first,
 		   __u32 first, __u32 nr)
 {

@@ -89,9 +89,24 @@ void test_render_prom(void)
 	r.nr_hists = 1;
 	r.totals.reg[REG_REGISTER].lat_total_ns = 3000;
 	rings[0] = &r.rings[0];
+	/* pairs summed over opcodes per (ring, other ring); a ring not shown has none */
+	struct pinned_twice twice[] = {
+		{ .ring = 5, .other_ring = 9, .opcode = PS_REG_BUFFERS, .pages = 3 },
+		{ .ring = 7, .other_ring = 5, .opcode = PS_REG_BUFFERS, .pages = 1 },
+		{ .ring = 5, .other_ring = 8, .opcode = PS_REG_BUFFERS, .pages = 2 },
+		{ .ring = 5, .other_ring = 9, .opcode = PS_REG_BUFFERS2, .pages = 4 },
+	};
+	v.twice = twice;
+	v.nr_twice = 4;
 	f = open_memstream(&text, &len);
 	render_prom(f, &v);
 	fclose(f);
+	ASSERT_TRUE(strstr(text, "pinscope_pinned_twice_pages{ring=\"5\",pid=\"105\","
+			   "comm=\"db\\\"5\",fd=\"3\",other_ring=\"9\",other_fd=\"-1\"} 7\n"),
+		    "pinned twice, summed over opcodes");
+	ASSERT_TRUE(strstr(text, ",other_ring=\"8\",other_fd=\"-1\"} 2\n"), "the other pair");
+	ASSERT_TRUE(!strstr(text, "pinscope_pinned_twice_pages{ring=\"7\""), "ring 7 is not shown");
+	v.nr_twice = 0;
 	ASSERT_TRUE(strstr(text, "pinscope_build_info{version=\"v1\",kernel=\"6.12\","
 			   "backend=\"fentry\"} 1\n"), "build_info");
 	ASSERT_TRUE(strstr(text, "pinscope_register_calls_total{ring=\"5\",pid=\"105\","
