@@ -340,6 +340,7 @@ json_object *render_stat_json(const struct report *r)
 	for (size_t i = 0; i < r->nr_failures; i++)
 		json_object_array_add(fails, doctor_json(&r->failures[i]));
 	json_object_object_add(o, "failed_registrations", fails);
+	add_u64(o, "failed_registrations_more", r->failures_more);
 	return o;
 }
 

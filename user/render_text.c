@@ -162,6 +162,10 @@ void render_failures_text(FILE *out, const struct report *r)
 			reg_opcode_name(f->opcode) ?: "?", errno_name(f->err, en, sizeof(en)));
 		print_wrapped(out, doctor_explain(f, why, sizeof(why)), "    ", 79);
 	}
+	/* past the first SESSION_KEEP_FAILURES, each ring's errors count them by errno */
+	if (r->failures_more)
+		fprintf(out, "  and %llu more failed calls (by errno in each ring's errors)\n",
+			(unsigned long long)r->failures_more);
 }
 
 /* The table a look saw: what a live service registered, whenever it did. */

@@ -161,6 +161,7 @@ struct report {
 	uint64_t missed_runs;		/* program runs the kernel skipped */
 	const struct reg_failure *failures;	/* borrowed from the session */
 	size_t nr_failures;
+	uint64_t failures_more;		/* failed calls not among them */
 	struct prog_stat progs[16];	/* --bpf-stats */
 	size_t nr_progs;
 	struct totals totals;

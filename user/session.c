@@ -21,9 +21,14 @@ static int session_event(void *cookie, const void *data, size_t size)
 	const struct ps_event *e = data;
 
 	if (size >= sizeof(*e) && e->type == PS_EV_REGISTER && e->ret < 0) {
-		struct reg_failure *f = realloc(s->failures, (s->nr_failures + 1) * sizeof(*f));
+		struct reg_failure *f = NULL;
 
-		if (f) {
+		/* a service failing the same call for weeks: the first ones, then a count */
+		if (s->nr_failures < SESSION_KEEP_FAILURES)
+			f = realloc(s->failures, (s->nr_failures + 1) * sizeof(*f));
+		if (!f) {
+			s->failures_more++;
+		} else {
 			s->failures = f;
 			failure_from_event(&f[s->nr_failures++], e,
 					   tracer_measures(s->tracer, "charge"));
@@ -271,6 +276,7 @@ int session_report(struct session *s, struct report *r)
 	r->has_command = s->have_target;
 	r->failures = s->failures;
 	r->nr_failures = s->nr_failures;
+	r->failures_more = s->failures_more;
 	if (s->have_target) {
 		r->argv = s->env->cmd;
 		r->pid = s->target.pid;
@@ -333,6 +339,7 @@ void session_end(struct session *s)
 	free(s->failures);
 	s->failures = NULL;
 	s->nr_failures = 0;
+	s->failures_more = 0;
 	for (size_t i = 0; i < s->nr_pids; i++)
 		target_pid_close(&s->pids[i]);
 	free(s->pids);

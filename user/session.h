@@ -22,6 +22,8 @@
  * went away), then SIGKILL after this grace period, as timeout -k does.
  */
 #define SESSION_GRACE_MS	2000
+/* Failed registrations explained one by one; past these, only counted. */
+#define SESSION_KEEP_FAILURES	256
 
 struct session {
 	const struct env *env;
@@ -39,6 +41,7 @@ struct session {
 	void *user_cookie;
 	struct reg_failure *failures;	/* failed registrations, for the doctor */
 	size_t nr_failures;
+	uint64_t failures_more;	/* failed past SESSION_KEEP_FAILURES */
 	struct harvest harvest;	/* looks at existing rings; what left the tables */
 };
 

@@ -39,6 +39,7 @@ enum case_result case_err_file_backed(struct wctx *c);
 enum case_result case_err_too_big(struct wctx *c);
 enum case_result case_err_too_many(struct wctx *c);
 enum case_result case_err_register_busy(struct wctx *c);
+enum case_result case_err_repeated(struct wctx *c);
 enum case_result case_err_memlock(struct wctx *c);
 
 /* cases_doctor.c: refusals the doctor must explain exactly */

@@ -143,6 +143,32 @@ enum case_result case_err_register_busy(struct wctx *c)
 }
 
 /*
+ * A service that retries a refused call: 600 EBUSY registrations on one
+ * ring, more than pinscope explains one by one (it counts the rest).
+ */
+enum case_result case_err_repeated(struct wctx *c)
+{
+	struct iovec iov = { NULL, 16 * KiB };
+	struct ws_ring *r;
+	int ret;
+
+	r = ring_new(c, 4, 0);
+	if (!r)
+		return CASE_FAILED;
+	iov.iov_base = buf_map(c, 16 * KiB);
+	if (!iov.iov_base)
+		return CASE_FAILED;
+	ret = reg_buffers(r->rec, &iov, 1);
+	if (ret)
+		return case_fail(c, "first REGISTER_BUFFERS: %s", strerror(-ret));
+	for (int i = 0; i < 600; i++)
+		if (expect_errno(c, "a repeated REGISTER_BUFFERS", reg_buffers(r->rec, &iov, 1),
+				 EBUSY) != CASE_OK)
+			return CASE_FAILED;
+	return CASE_OK;
+}
+
+/*
  * err_memlock. Root's rings charge nothing (CAP_IPC_LOCK), so a child drops
  * to an unprivileged uid and lowers RLIMIT_MEMLOCK before it creates its
  * ring; the parent

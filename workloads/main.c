@@ -60,6 +60,8 @@ static const struct wl_case cases[] = {
 	  "register 16385 iovecs: EINVAL" },
 	{ "err_register_busy", case_err_register_busy,
 	  "register twice on one ring: EBUSY" },
+	{ "err_repeated", case_err_repeated,
+	  "then 600 more times: EBUSY each, more than pinscope explains" },
 	{ "err_memlock", case_err_memlock,
 	  "unprivileged, RLIMIT_MEMLOCK 64 KiB: ENOMEM twice, then a fit" },
 	{ "reg_latency", case_reg_latency,

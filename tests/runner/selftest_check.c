@@ -49,7 +49,8 @@ static const char check_report[] =
 "  \"ring_memory\": [],"
 "  \"failed_registrations\": ["
 "    { \"ring\": 8, \"pid\": 100, \"opcode\": \"REGISTER_BUFFERS\", \"errno\": \"ENOMEM\","
-"      \"requested_pages\": 64, \"unaligned_extra_pages\": 0 } ] }";
+"      \"requested_pages\": 64, \"unaligned_extra_pages\": 0 } ],"
+"  \"failed_registrations_more\": 0 }";
 
 static json_object *twice0(json_object *r)
 {
@@ -98,6 +99,23 @@ static void m_direct_io_no_note(json_object *o, json_object *r)
 	json_object_object_add(jpath(o, "direct_io"), "ios", json_object_new_int64(9));
 }
 
+/* The failure past the report's first ones: counted, not listed (a match). */
+static void m_failure_counted(json_object *o, json_object *r)
+{
+	json_object_array_del_idx(jpath(r, "failed_registrations"), 0, 1);
+	json_object_object_add(r, "failed_registrations_more", json_object_new_int64(1));
+}
+
+static void m_failure_lost(json_object *o, json_object *r)
+{
+	json_object_array_del_idx(jpath(r, "failed_registrations"), 0, 1);
+}
+
+static void m_failures_more_extra(json_object *o, json_object *r)
+{
+	json_object_object_add(r, "failed_registrations_more", json_object_new_int64(2));
+}
+
 struct check_selftest {
 	const char *name;
 	void (*mutate)(json_object *oracle, json_object *report);
@@ -118,6 +136,11 @@ static const struct check_selftest check_selftests[] = {
 	  "expected \"did 9 O_DIRECT IOs\" and \"144 pages in all\"" },
 	{ "check_direct_io_no_note", m_direct_io_no_note,
 	  "notes: none for pid 100's O_DIRECT" },
+	{ "check_failure_counted", m_failure_counted, NULL },
+	{ "check_failure_lost", m_failure_lost,
+	  "failed_registrations ring fd 4 ENOMEM: report 0, oracle register.errors 1" },
+	{ "check_failures_more_extra", m_failures_more_extra,
+	  "failed_registrations_more: report 2, oracle's errors not listed 0" },
 };
 
 static void run_one(const struct check_selftest *st)
