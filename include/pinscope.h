@@ -336,7 +336,7 @@ struct ps_buf_event {
 struct ps_gone_event {
 	__u32 type;		/* PS_EV_RINGS_GONE */
 	__u32 nr;
-	const __u32 *ids;	/* ascending */
+	__u32 ids[];		/* nr of them, ascending */
 };
 
 /*

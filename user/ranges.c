@@ -275,7 +275,9 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size)
 			on_register(r, data);
 		break;
 	case PS_EV_RINGS_GONE:
-		if (size >= sizeof(struct ps_gone_event))
+		if (size >= sizeof(struct ps_gone_event) &&
+		    (size - sizeof(struct ps_gone_event)) / sizeof(__u32) >=
+			    ((const struct ps_gone_event *)data)->nr)
 			on_gone(r, data);
 		break;
 	}

@@ -41,9 +41,17 @@ static int session_event(void *cookie, const void *data, size_t size)
 static void session_gone(void *cookie, const uint32_t *ids, size_t nr)
 {
 	struct session *s = cookie;
-	struct ps_gone_event e = { .type = PS_EV_RINGS_GONE, .nr = nr, .ids = ids };
+	size_t size = sizeof(struct ps_gone_event) + nr * sizeof(*ids);
+	struct ps_gone_event *e = malloc(size);
 
-	s->user_event(s->user_cookie, &e, sizeof(e));
+	/* without it the ranges keep those rings until their process exits */
+	if (!e)
+		return;
+	e->type = PS_EV_RINGS_GONE;
+	e->nr = nr;
+	memcpy(e->ids, ids, nr * sizeof(*ids));
+	s->user_event(s->user_cookie, e, size);
+	free(e);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)

@@ -95,11 +95,18 @@ void test_ranges_clone_pins(void)
 	ranges_free(r);
 }
 
+/* A gone record of nr ids that claims `claims` of them. */
+static void gone_claiming(struct ranges *r, const __u32 *ids, __u32 nr, __u32 claims)
+{
+	__u32 rec[2 + 4] = { PS_EV_RINGS_GONE, claims };
+
+	memcpy(((struct ps_gone_event *)rec)->ids, ids, nr * sizeof(*ids));
+	ranges_on_event(r, rec, sizeof(struct ps_gone_event) + nr * sizeof(*ids));
+}
+
 static void gone(struct ranges *r, const __u32 *ids, __u32 nr)
 {
-	struct ps_gone_event e = { .type = PS_EV_RINGS_GONE, .nr = nr, .ids = ids };
-
-	ranges_on_event(r, &e, sizeof(e));
+	gone_claiming(r, ids, nr, nr);
 }
 
 static bool keep_ring_4(uint32_t ring, void *cookie)
@@ -131,6 +138,7 @@ void test_ranges_gone(void)
 	ranges_free(r);
 	r = ranges_new();
 	buffer(r, 8, 2, 0, 0x304000, 4096, false);
+	gone_claiming(r, gone_1_2, 2, 3);	/* shorter than it claims: refused */
 	buffer(r, 8, 4, 0, 0x304000, 4096, false);
 	buffer(r, 8, 5, 0, 0x304000, 4096, false);
 	ASSERT_EQ(ranges_violations(r, &v), 3, "4 against 2, 5 against 2 and 4");
