@@ -43,7 +43,6 @@ struct walk_ctx {
 	__u32 pid;		/* the ring's process, for buffer records */
 	bool hist;
 	bool emit;		/* buffer records for check */
-	__u64 emit_ts;		/* … all stamped with the walk's start */
 	bool look;		/* a look at the whole table, not a call's slots */
 	__u32 run_slot;		/* buffer-size histogram: the current run's bucket */
 	__u64 run_len;		/* … and how many buffers it holds so far */
@@ -51,14 +50,9 @@ struct walk_ctx {
 	struct ps_table_sum sum;
 };
 
-/*
- * check: one compact record per filled slot, for ranges pinned twice. A
- * walk's records share one time stamp and never wake the reader: the
- * call's own record comes after them and does (the clock and the wake-up
- * test were half of each slot's cost, 900 of them in a call).
- */
+/* check: one compact record per filled slot, for ranges pinned twice */
 static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64 addr,
-					__u64 len, __u32 opcode, bool shared, __u64 ts)
+					__u64 len, __u32 opcode, bool shared)
 {
 	struct ps_buf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -70,12 +64,12 @@ static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64
 	e->ring = ring;
 	e->pid = pid;
 	e->slot = slot;
-	e->ts_ns = ts;
+	e->ts_ns = bpf_ktime_get_ns();
 	e->addr = addr;
 	e->len = len;
 	e->opcode = opcode;
 	e->shared = shared;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, ps_rb_wakeup());
 }
 
 /* check: one record for a clone's slots (they hold the source's buffers) */
@@ -165,8 +159,7 @@ static __always_inline void walk_one(struct walk_ctx *w, __u32 i, bool direct)
 		w->run_len++;
 	}
 	if (w->emit)
-		emit_buffer(w->ring, w->pid, w->first + i, f.ubuf, f.len, w->hist_op, shared,
-			    w->emit_ts);
+		emit_buffer(w->ring, w->pid, w->first + i, f.ubuf, f.len, w->hist_op, shared);
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };
@@ -207,8 +200,6 @@ static __always_inline void table_walk_with(struct walk_ctx *w, void *ctx, __u32
 		nr = w->dst.nr > first ? w->dst.nr - first : 0;
 	if (nr > PS_MAX_REG_BUFFERS)
 		nr = PS_MAX_REG_BUFFERS;
-	if (w->emit)
-		w->emit_ts = bpf_ktime_get_ns();
 	bpf_loop(nr, direct ? (void *)walk_slot_direct : (void *)walk_slot, w, 0);
 	hist_flush(w);
 }

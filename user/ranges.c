@@ -40,31 +40,61 @@ void ranges_free(struct ranges *r)
 	free(r);
 }
 
+static int by_span(const void *a, const void *b)
+{
+	const struct live_buf *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->end > y->end) - (x->end < y->end);
+}
+
 /*
  * When the ring that pinned a buffer lets go of it, a clone of it keeps the
- * pages pinned: that copy becomes the pinner.
+ * pages pinned: that copy becomes the pinner. gone: the pinners that went
+ * (sorted here); each hands its pin to one clone, whose `shared` it takes
+ * as the mark that it has. One pass over the live buffers: a pass per gone
+ * buffer made a 4,096-buffer table's end take check seconds.
  */
-static void hand_pin_to_clone(struct ranges *r, const struct live_buf *gone)
+static void hand_pins_to_clones(struct ranges *r, struct live_buf *gone, size_t nr_gone)
 {
+	qsort(gone, nr_gone, sizeof(*gone), by_span);
 	for (size_t i = 0; i < r->nr; i++) {
 		struct live_buf *b = &r->bufs[i];
+		size_t lo = 0, hi = nr_gone;
 
-		if (b->shared && b->pid == gone->pid && b->start == gone->start &&
-		    b->end == gone->end && b->ring != gone->ring) {
-			b->shared = false;
-			return;
+		if (!b->shared)
+			continue;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (by_span(&gone[mid], b) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
+		for (; lo < nr_gone && !by_span(&gone[lo], b); lo++)
+			if (!gone[lo].shared && gone[lo].ring != b->ring) {
+				gone[lo].shared = true;
+				b->shared = false;
+				break;
+			}
 	}
 }
 
 /* Whether a live buf is to go; the cookie says which. */
 typedef bool (*buf_match_fn)(const struct live_buf *b, const void *cookie);
 
-/* Drops the bufs match picks; the pinners among them hand their pin to a clone. */
-static void drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
+/*
+ * Drops the bufs match picks; the pinners among them hand their pin to a
+ * clone. Inlined with its match: check runs it for every slot record.
+ */
+static inline __attribute__((always_inline)) void drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
 {
-	size_t kept = 0, nr = r->nr, nr_gone = 0;
-	struct live_buf *gone = NULL;
+	size_t kept = 0, nr = r->nr, nr_gone = 0, cap = 16;
+	struct live_buf few[16], *gone = few;	/* an update's slot: one */
 
 	for (size_t i = 0; i < nr; i++) {
 		struct live_buf *b = &r->bufs[i];
@@ -75,16 +105,25 @@ static void drop_matching(struct ranges *r, buf_match_fn match, const void *cook
 		}
 		if (b->shared)
 			continue;
-		/* room for the rest: a failed allocation skips the hand-over */
-		if (!gone)
-			gone = malloc((nr - i) * sizeof(*gone));
-		if (gone)
-			gone[nr_gone++] = *b;
+		if (nr_gone == cap) {
+			struct live_buf *more = malloc(2 * cap * sizeof(*more));
+
+			/* no memory: the pins past these are not handed over */
+			if (!more)
+				continue;
+			memcpy(more, gone, nr_gone * sizeof(*more));
+			if (gone != few)
+				free(gone);
+			gone = more;
+			cap *= 2;
+		}
+		gone[nr_gone++] = *b;
 	}
 	r->nr = kept;
-	for (size_t i = 0; i < nr_gone; i++)
-		hand_pin_to_clone(r, &gone[i]);
-	free(gone);
+	if (nr_gone)
+		hand_pins_to_clones(r, gone, nr_gone);
+	if (gone != few)
+		free(gone);
 }
 
 struct slot_range {
