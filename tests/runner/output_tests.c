@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -166,6 +167,13 @@ static void reader_gone(void)
 	av_add(&a, "%s", script);
 	if (!start_tracing(&t, &p, &a, &(struct proc_opts){ .timeout_s = 60 }))
 		goto out;
+	/*
+	 * The reader leaves once the command runs: closed at once, pinscope
+	 * may end it before its first line (6.1 under qemu, three guests).
+	 */
+	for (int i = 0; i < 600 && (read_text_file(pidfile, &text) || !text.len); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	sb_free(&text);
 	proc_close_stdout(&p);
 	if (!proc_wait(&p, 10000)) {
 		test_fail(&t, "pinscope still running 10 s after its reader went away");
