@@ -91,7 +91,8 @@ typedef bool (*buf_match_fn)(const struct live_buf *b, const void *cookie);
  * Drops the bufs match picks; the pinners among them hand their pin to a
  * clone. Inlined with its match: check runs it for every slot record.
  */
-static inline __attribute__((always_inline)) void drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
+static inline __attribute__((always_inline)) void
+drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
 {
 	size_t kept = 0, nr = r->nr, nr_gone = 0, cap = 16;
 	struct live_buf few[16], *gone = few;	/* an update's slot: one */
