@@ -10,6 +10,7 @@
 #include "collect.h"
 #include "harvest.h"
 #include "mapdump.h"
+#include "sort.h"
 #include "pinscope.skel.h"
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
@@ -51,20 +52,11 @@ struct id_sets {
 	const size_t *nr_recent;
 };
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* An entry of ring id leaves when the ring was harvested now or lately. */
 static bool id_leaves(const struct id_sets *s, uint32_t id)
 {
-	/* a slot not filled yet is NULL, which bsearch must not be given */
 	for (int i = 0; id && i < HARVEST_RECENT; i++)
-		if (s->nr_recent[i] &&
-		    bsearch(&id, s->recent[i], s->nr_recent[i], sizeof(uint32_t), cmp_u32))
+		if (ps_u32_in(s->recent[i], s->nr_recent[i], id))
 			return true;
 	return false;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ranges.h"
+#include "sort.h"
 
 #define PAGE_SHIFT_4K	12
 
@@ -150,18 +151,11 @@ static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t l
 
 #define ALL_SLOTS	0, ((uint64_t)UINT32_MAX + 1)
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static bool of_gone_ring(const struct live_buf *b, const void *cookie)
 {
 	const struct ps_gone_event *e = cookie;
 
-	return bsearch(&b->ring, e->ids, e->nr, sizeof(*e->ids), cmp_u32) != NULL;
+	return ps_u32_in(e->ids, e->nr, b->ring);
 }
 
 /*

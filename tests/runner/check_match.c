@@ -6,8 +6,9 @@
  *   clone_violations  none (a workload clone only ever shares)
  *   failed_registrations  per (ring, errno) as many as the oracle's
  *                     errors, those past the first ones as the report's
- *                     failed_registrations_more; err_memlock's "memlock" requests in order;
- *                     the doctor cases' "doctor" entries in order
+ *                     failed_registrations_more; err_memlock's "memlock"
+ *                     requests in order; the doctor cases' "doctor"
+ *                     entries in order
  *   notes             O_DIRECT outside io_uring: the oracle's IOs, and its
  *                     pages as the total they are
  * The report names rings by id only in these tables; the ids become
