@@ -5,7 +5,8 @@
 set -euo pipefail
 
 build_pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-            libzstd-dev liburing-dev libjson-c-dev libevent-dev)
+            libzstd-dev liburing-dev libjson-c-dev libevent-dev libbsd-dev)
+# libbsd-dev: only its <bsd/sys/tree.h> (red-black tree macros), no library
 # util-linux gives setpriv (dropping capabilities in tests); fio is a peer
 # workload; qemu, busybox and cpio boot real distro kernels (tools/vmtest.sh);
 # prometheus (with promtool) scrapes the exporter and tmux drives `top`;

@@ -1,16 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Every lookup is by index, never a scan of all live buffers: check runs
+ * this for each slot record, and a scan per record made a service of tens
+ * of thousands of registered buffers cost check seconds of CPU per table
+ * (it fell behind the ring buffer and lost records).
+ *
+ * Indexes (red-black trees from libbsd's tree.h):
+ *  - rings, by (ring, pid): each ring's slots, an array indexed by slot;
+ *  - pinners, one tree per size class (log2 of the pages), by (pid, start):
+ *    a class's buffers are at least half its longest, so an overlap query
+ *    visits O(1) buffers per class beyond the ones it finds;
+ *  - shared (clones' slots), by (pid, start, end): who takes a pin over.
+ */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bsd/sys/tree.h>
 #include "ranges.h"
-#include "sort.h"
 
 #define PAGE_SHIFT_4K	12
+#define NR_CLASSES	64
 
 struct live_buf {
 	uint32_t pid, ring, slot;
-	uint64_t start, end;	/* page-aligned span [start, end) */
 	bool shared;
+	uint64_t start, end;	/* page-aligned span [start, end) */
+	RB_ENTRY(live_buf) link;	/* in its class's pinners, or in shared */
+};
+
+struct ring_slots {
+	uint32_t ring, pid;
+	uint32_t cap, live;
+	struct live_buf **slot;	/* [cap], NULL where empty */
+	RB_ENTRY(ring_slots) link;
 };
 
 struct dup {
@@ -18,144 +40,275 @@ struct dup {
 	bool pending;		/* overlapped by slots whose call has not ended yet */
 };
 
+RB_HEAD(ring_tree, ring_slots);
+RB_HEAD(pin_tree, live_buf);
+RB_HEAD(share_tree, live_buf);
+
 struct ranges {
-	struct live_buf *bufs;
-	size_t nr, cap;
+	struct ring_tree rings;
+	struct pin_tree pinners[NR_CLASSES];
+	uint64_t classes;	/* bit k: pinners[k] is not empty */
+	size_t class_nr[NR_CLASSES];
+	struct share_tree shared;
 	struct dup *dups;
-	size_t nr_dups;
+	size_t nr_dups, last_dup, nr_pending;
 	struct pinned_twice *out;
 };
 
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static int ring_cmp(const struct ring_slots *a, const struct ring_slots *b)
+{
+	return a->ring != b->ring ? cmp_u64(a->ring, b->ring) : cmp_u64(a->pid, b->pid);
+}
+
+/* ring and slot last: equal spans of several slots are distinct nodes */
+static int pin_cmp(const struct live_buf *a, const struct live_buf *b)
+{
+	if (a->pid != b->pid)
+		return cmp_u64(a->pid, b->pid);
+	if (a->start != b->start)
+		return cmp_u64(a->start, b->start);
+	if (a->ring != b->ring)
+		return cmp_u64(a->ring, b->ring);
+	return cmp_u64(a->slot, b->slot);
+}
+
+static int share_cmp(const struct live_buf *a, const struct live_buf *b)
+{
+	if (a->pid != b->pid || a->start != b->start)
+		return pin_cmp(a, b);
+	if (a->end != b->end)
+		return cmp_u64(a->end, b->end);
+	return pin_cmp(a, b);
+}
+
+/* RB_GENERATE_STATIC's __unused is left undefined by libbsd (it clashes with Linux headers) */
+#define RB_STATIC	__attribute__((unused)) static
+RB_GENERATE_INTERNAL(ring_tree, ring_slots, link, ring_cmp, RB_STATIC)
+RB_GENERATE_INTERNAL(pin_tree, live_buf, link, pin_cmp, RB_STATIC)
+RB_GENERATE_INTERNAL(share_tree, live_buf, link, share_cmp, RB_STATIC)
+
+/* k where the span's pages are in [2^k, 2^(k+1)); an empty span: 0 */
+static unsigned int size_class(const struct live_buf *b)
+{
+	uint64_t pages = (b->end - b->start) >> PAGE_SHIFT_4K;
+
+	return pages > 1 ? 63 - __builtin_clzll(pages) : 0;
+}
+
 struct ranges *ranges_new(void)
 {
-	return calloc(1, sizeof(struct ranges));
+	struct ranges *r = calloc(1, sizeof(struct ranges));
+
+	if (!r)
+		return NULL;
+	RB_INIT(&r->rings);
+	RB_INIT(&r->shared);
+	for (int k = 0; k < NR_CLASSES; k++)
+		RB_INIT(&r->pinners[k]);
+	return r;
 }
 
 void ranges_free(struct ranges *r)
 {
+	struct ring_slots *rs;
+
 	if (!r)
 		return;
-	free(r->bufs);
+	/* out of the tree before it is freed: a walk goes through parents */
+	while ((rs = RB_MIN(ring_tree, &r->rings))) {
+		ring_tree_RB_REMOVE(&r->rings, rs);
+		for (uint32_t i = 0; i < rs->cap; i++)
+			free(rs->slot[i]);
+		free(rs->slot);
+		free(rs);
+	}
 	free(r->dups);
 	free(r->out);
 	free(r);
 }
 
-static int by_span(const void *a, const void *b)
-{
-	const struct live_buf *x = a, *y = b;
+/* ---- the indexes ------------------------------------------------------------ */
 
-	if (x->pid != y->pid)
-		return x->pid < y->pid ? -1 : 1;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return (x->end > y->end) - (x->end < y->end);
+static void index_add(struct ranges *r, struct live_buf *b)
+{
+	unsigned int k;
+
+	if (b->shared) {
+		share_tree_RB_INSERT(&r->shared, b);
+		return;
+	}
+	k = size_class(b);
+	pin_tree_RB_INSERT(&r->pinners[k], b);
+	r->class_nr[k]++;
+	r->classes |= 1ULL << k;
+}
+
+static void index_del(struct ranges *r, struct live_buf *b)
+{
+	unsigned int k;
+
+	if (b->shared) {
+		share_tree_RB_REMOVE(&r->shared, b);
+		return;
+	}
+	k = size_class(b);
+	pin_tree_RB_REMOVE(&r->pinners[k], b);
+	if (!--r->class_nr[k])
+		r->classes &= ~(1ULL << k);
+}
+
+static struct ring_slots *ring_find(struct ranges *r, uint32_t ring, uint32_t pid)
+{
+	struct ring_slots key = { .ring = ring, .pid = pid };
+
+	return ring_tree_RB_FIND(&r->rings, &key);
+}
+
+/* ring's slot table, made (and grown to hold slot) when want */
+static struct ring_slots *ring_get(struct ranges *r, uint32_t ring, uint32_t pid, uint32_t slot)
+{
+	struct ring_slots *rs = ring_find(r, ring, pid);
+
+	if (!rs) {
+		rs = calloc(1, sizeof(*rs));
+		if (!rs)
+			return NULL;
+		rs->ring = ring;
+		rs->pid = pid;
+		ring_tree_RB_INSERT(&r->rings, rs);
+	}
+	if (slot >= rs->cap) {
+		uint32_t cap = rs->cap ? rs->cap : 16;
+		struct live_buf **ns;
+
+		while (cap <= slot)
+			cap *= 2;
+		if (cap > PS_MAX_REG_BUFFERS)
+			cap = PS_MAX_REG_BUFFERS;
+		ns = realloc(rs->slot, cap * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		memset(ns + rs->cap, 0, (cap - rs->cap) * sizeof(*ns));
+		rs->slot = ns;
+		rs->cap = cap;
+	}
+	return rs;
+}
+
+static void ring_put_if_empty(struct ranges *r, struct ring_slots *rs)
+{
+	if (rs->live)
+		return;
+	ring_tree_RB_REMOVE(&r->rings, rs);
+	free(rs->slot);
+	free(rs);
+}
+
+/* ---- dropping slots ------------------------------------------------------ */
+
+/* Pinners dropped by one change, handed over once the change is whole. */
+struct gone_pins {
+	struct live_buf few[16], *v;	/* an update's slot: one */
+	size_t nr, cap;
+};
+
+static void gone_init(struct gone_pins *g)
+{
+	g->v = g->few;
+	g->nr = 0;
+	g->cap = 16;
+}
+
+/* Takes b (unindexed) in; no memory: its pin is not handed over. */
+static void gone_add(struct gone_pins *g, struct live_buf *b)
+{
+	if (!b->shared && g->nr == g->cap) {
+		struct live_buf *more = malloc(2 * g->cap * sizeof(*more));
+
+		if (more) {
+			memcpy(more, g->v, g->nr * sizeof(*more));
+			if (g->v != g->few)
+				free(g->v);
+			g->v = more;
+			g->cap *= 2;
+		}
+	}
+	if (!b->shared && g->nr < g->cap)
+		g->v[g->nr++] = *b;
+	free(b);
 }
 
 /*
  * When the ring that pinned a buffer lets go of it, a clone of it keeps the
- * pages pinned: that copy becomes the pinner. gone: the pinners that went
- * (sorted here); each hands its pin to one clone, whose `shared` it takes
- * as the mark that it has. One pass over the live buffers: a pass per gone
- * buffer made a 4,096-buffer table's end take check seconds.
+ * pages pinned: that copy, in another ring of the process, becomes the
+ * pinner. Run after the whole change, so no pin goes to a slot it drops.
  */
-static void hand_pins_to_clones(struct ranges *r, struct live_buf *gone, size_t nr_gone)
+static void gone_hand_over(struct ranges *r, struct gone_pins *g)
 {
-	qsort(gone, nr_gone, sizeof(*gone), by_span);
-	for (size_t i = 0; i < r->nr; i++) {
-		struct live_buf *b = &r->bufs[i];
-		size_t lo = 0, hi = nr_gone;
+	for (size_t i = 0; i < g->nr; i++) {
+		const struct live_buf *p = &g->v[i];
+		struct live_buf key = { .pid = p->pid, .start = p->start, .end = p->end };
+		struct live_buf *c = share_tree_RB_NFIND(&r->shared, &key);
 
-		if (!b->shared)
-			continue;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (by_span(&gone[mid], b) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < nr_gone && !by_span(&gone[lo], b); lo++)
-			if (!gone[lo].shared && gone[lo].ring != b->ring) {
-				gone[lo].shared = true;
-				b->shared = false;
+		for (; c && c->pid == p->pid && c->start == p->start && c->end == p->end;
+		     c = share_tree_RB_NEXT(c))
+			if (c->ring != p->ring)
 				break;
-			}
-	}
-}
-
-/* Whether a live buf is to go; the cookie says which. */
-typedef bool (*buf_match_fn)(const struct live_buf *b, const void *cookie);
-
-/*
- * Drops the bufs match picks; the pinners among them hand their pin to a
- * clone. Inlined with its match: check runs it for every slot record.
- */
-static inline __attribute__((always_inline)) void
-drop_matching(struct ranges *r, buf_match_fn match, const void *cookie)
-{
-	size_t kept = 0, nr = r->nr, nr_gone = 0, cap = 16;
-	struct live_buf few[16], *gone = few;	/* an update's slot: one */
-
-	for (size_t i = 0; i < nr; i++) {
-		struct live_buf *b = &r->bufs[i];
-
-		if (!match(b, cookie)) {
-			r->bufs[kept++] = *b;
+		if (!c || c->pid != p->pid || c->start != p->start || c->end != p->end)
 			continue;
-		}
-		if (b->shared)
-			continue;
-		if (nr_gone == cap) {
-			struct live_buf *more = malloc(2 * cap * sizeof(*more));
-
-			/* no memory: the pins past these are not handed over */
-			if (!more)
-				continue;
-			memcpy(more, gone, nr_gone * sizeof(*more));
-			if (gone != few)
-				free(gone);
-			gone = more;
-			cap *= 2;
-		}
-		gone[nr_gone++] = *b;
+		share_tree_RB_REMOVE(&r->shared, c);
+		c->shared = false;
+		index_add(r, c);
 	}
-	r->nr = kept;
-	if (nr_gone)
-		hand_pins_to_clones(r, gone, nr_gone);
-	if (gone != few)
-		free(gone);
+	if (g->v != g->few)
+		free(g->v);
+	gone_init(g);
 }
 
-struct slot_range {
-	uint32_t pid, ring;	/* 0: any */
-	uint64_t lo, hi;	/* slots [lo, hi) */
-};
-
-static bool in_slot_range(const struct live_buf *b, const void *cookie)
+/* Drops rs's slots [lo, hi); rs goes when it holds none. */
+static void drop_slots(struct ranges *r, struct ring_slots *rs, uint64_t lo, uint64_t hi,
+		       struct gone_pins *g)
 {
-	const struct slot_range *w = cookie;
+	if (hi > rs->cap)
+		hi = rs->cap;
+	for (uint64_t i = lo; i < hi && rs->live; i++) {
+		struct live_buf *b = rs->slot[i];
 
-	return (!w->pid || b->pid == w->pid) && (!w->ring || b->ring == w->ring) &&
-	       b->slot >= w->lo && b->slot < w->hi;
-}
-
-/* Drops pid's (0: any) bufs of ring (0: any) in slots [lo, hi). */
-static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t lo, uint64_t hi)
-{
-	struct slot_range w = { pid, ring, lo, hi };
-
-	drop_matching(r, in_slot_range, &w);
+		if (!b)
+			continue;
+		rs->slot[i] = NULL;
+		rs->live--;
+		index_del(r, b);
+		gone_add(g, b);
+	}
+	ring_put_if_empty(r, rs);
 }
 
 #define ALL_SLOTS	0, ((uint64_t)UINT32_MAX + 1)
 
-static bool of_gone_ring(const struct live_buf *b, const void *cookie)
+/* Drops pid's (0: any) bufs of ring (0: any) in slots [lo, hi). */
+static void drop_where(struct ranges *r, uint32_t pid, uint32_t ring, uint64_t lo, uint64_t hi)
 {
-	const struct ps_gone_event *e = cookie;
+	struct ring_slots *rs, *next;
+	struct gone_pins g;
 
-	return ps_u32_in(e->ids, e->nr, b->ring);
+	gone_init(&g);
+	if (ring && pid) {
+		rs = ring_find(r, ring, pid);
+		if (rs)
+			drop_slots(r, rs, lo, hi, &g);
+	} else {
+		/* a process's exit: its rings, in a tree of every ring */
+		RB_FOREACH_SAFE(rs, ring_tree, &r->rings, next)
+			if ((!pid || rs->pid == pid) && (!ring || rs->ring == ring))
+				drop_slots(r, rs, lo, hi, &g);
+	}
+	gone_hand_over(r, &g);
 }
 
 /*
@@ -165,34 +318,36 @@ static bool of_gone_ring(const struct live_buf *b, const void *cookie)
  */
 static void on_gone(struct ranges *r, const struct ps_gone_event *e)
 {
-	if (e->nr)
-		drop_matching(r, of_gone_ring, e);
-}
+	struct gone_pins g;
 
-static void append(struct ranges *r, const struct live_buf *b)
-{
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		struct live_buf *nb = realloc(r->bufs, cap * sizeof(*nb));
+	gone_init(&g);
+	for (uint32_t i = 0; i < e->nr; i++) {
+		struct ring_slots key = { .ring = e->ids[i] }, *rs, *next;
 
-		if (!nb)
-			return;
-		r->bufs = nb;
-		r->cap = cap;
+		/* pid is the second key: this ring in whichever process */
+		for (rs = ring_tree_RB_NFIND(&r->rings, &key); rs && rs->ring == e->ids[i]; rs = next) {
+			next = ring_tree_RB_NEXT(rs);
+			drop_slots(r, rs, ALL_SLOTS, &g);
+		}
 	}
-	r->bufs[r->nr++] = *b;
+	gone_hand_over(r, &g);
 }
+
+/* ---- pinned twice ------------------------------------------------------------ */
 
 static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t ring,
 				    uint32_t other, uint32_t opcode)
 {
 	struct dup *d;
 
-	for (size_t i = 0; i < r->nr_dups; i++) {
+	/* a table's slots overlap one other ring's, one after another */
+	for (size_t n = 0, i = r->last_dup; n < r->nr_dups; n++, i = (i + 1) % r->nr_dups) {
 		d = &r->dups[i];
 		if (d->v.pid == pid && d->v.ring == ring && d->v.other_ring == other &&
 		    d->v.opcode == opcode) {
+			r->nr_pending += !d->pending;
 			d->pending = true;
+			r->last_dup = i;
 			return &d->v;
 		}
 	}
@@ -200,31 +355,35 @@ static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t rin
 	if (!d)
 		return NULL;
 	r->dups = d;
+	r->last_dup = r->nr_dups;
 	d = &r->dups[r->nr_dups++];
 	memset(d, 0, sizeof(*d));
 	d->v = (struct pinned_twice){ .pid = pid, .ring = ring, .other_ring = other,
 				      .opcode = opcode, .start = ~0ULL };
 	d->pending = true;
+	r->nr_pending++;
 	return &d->v;
 }
 
-static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
+/* Counts each pinner of b's process in another ring that b overlaps. */
+static void count_overlaps(struct ranges *r, const struct live_buf *b, uint32_t opcode)
 {
-	uint64_t start = e->addr >> PAGE_SHIFT_4K << PAGE_SHIFT_4K;
-	uint64_t end = ((e->addr + e->len + 4095) >> PAGE_SHIFT_4K) << PAGE_SHIFT_4K;
+	for (uint64_t m = r->classes; m; m &= m - 1) {
+		unsigned int k = __builtin_ctzll(m);
+		/* a class-k span is shorter than 2^(k+1) pages */
+		uint64_t reach = k + 1 + PAGE_SHIFT_4K < 64 ? 1ULL << (k + 1 + PAGE_SHIFT_4K) : ~0ULL;
+		struct live_buf key = { .pid = b->pid, .start = b->start > reach ? b->start - reach : 0 };
+		struct live_buf *o;
 
-	drop_where(r, e->pid, e->ring, e->slot, e->slot + 1ULL);	/* an update replaces the slot */
-	if (!e->shared) {
-		for (size_t i = 0; i < r->nr; i++) {
-			const struct live_buf *o = &r->bufs[i];
-			uint64_t lo = o->start > start ? o->start : start;
-			uint64_t hi = o->end < end ? o->end : end;
+		for (o = pin_tree_RB_NFIND(&r->pinners[k], &key);
+		     o && o->pid == b->pid && o->start < b->end; o = pin_tree_RB_NEXT(o)) {
+			uint64_t lo = o->start > b->start ? o->start : b->start;
+			uint64_t hi = o->end < b->end ? o->end : b->end;
 			struct pinned_twice *d;
 
-			/* a clone's slot shares its source's pin: only pinners count */
-			if (o->shared || o->pid != e->pid || o->ring == e->ring || lo >= hi)
+			if (o->ring == b->ring || lo >= hi)
 				continue;
-			d = dup_for(r, e->pid, e->ring, o->ring, e->opcode);
+			d = dup_for(r, b->pid, b->ring, o->ring, opcode);
 			if (!d)
 				continue;
 			d->pages += (hi - lo) >> PAGE_SHIFT_4K;
@@ -234,7 +393,43 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
 				d->end = hi;
 		}
 	}
-	append(r, &(struct live_buf){ e->pid, e->ring, e->slot, start, end, e->shared != 0 });
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+/* Puts a copy of b in its ring's slot, which the caller emptied. */
+static void insert(struct ranges *r, const struct live_buf *b)
+{
+	struct ring_slots *rs = ring_get(r, b->ring, b->pid, b->slot);
+	struct live_buf *nb;
+
+	if (!rs || rs->slot[b->slot])
+		return;
+	nb = malloc(sizeof(*nb));
+	if (!nb) {
+		ring_put_if_empty(r, rs);
+		return;
+	}
+	*nb = *b;
+	rs->slot[b->slot] = nb;
+	rs->live++;
+	index_add(r, nb);
+}
+
+static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
+{
+	struct live_buf b = { .pid = e->pid, .ring = e->ring, .slot = e->slot,
+			      .shared = e->shared != 0,
+			      .start = e->addr >> PAGE_SHIFT_4K << PAGE_SHIFT_4K,
+			      .end = ((e->addr + e->len + 4095) >> PAGE_SHIFT_4K) << PAGE_SHIFT_4K };
+
+	if (e->slot >= PS_MAX_REG_BUFFERS)
+		return;		/* no table has it: not a record of the kernel's */
+	drop_where(r, e->pid, e->ring, e->slot, e->slot + 1ULL);	/* an update replaces the slot */
+	/* a clone's slot shares its source's pin: only pinners count */
+	if (!b.shared)
+		count_overlaps(r, &b, e->opcode);
+	insert(r, &b);
 }
 
 /*
@@ -244,22 +439,38 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
  */
 static void on_clone(struct ranges *r, const struct ps_clone_event *e)
 {
-	uint64_t src_end = (uint64_t)e->src_first + e->nr;
-	size_t nr;
+	uint64_t nr = e->nr, src_end = (uint64_t)e->src_first + nr;
+	struct ring_slots key = { .ring = e->src_ring }, *src;
+	struct live_buf *copy;
+	size_t n = 0;
 
-	drop_where(r, e->pid, e->ring, e->first, (uint64_t)e->first + e->nr);
-	nr = r->nr;
-	for (size_t i = 0; i < nr; i++) {
-		struct live_buf b = r->bufs[i];
+	drop_where(r, e->pid, e->ring, e->first, (uint64_t)e->first + nr);
+	/* the source by ring alone: a clone may take another process's table */
+	src = ring_tree_RB_NFIND(&r->rings, &key);
+	if (!src || src->ring != e->src_ring || e->src_first >= src->cap)
+		return;
+	if (src_end > src->cap)
+		src_end = src->cap;
+	copy = malloc((src_end - e->src_first) * sizeof(*copy));
+	if (!copy)
+		return;
+	for (uint64_t i = e->src_first; i < src_end; i++) {
+		const struct live_buf *b = src->slot[i];
+		uint64_t slot = i - e->src_first + e->first;
 
-		if (b.ring != e->src_ring || b.slot < e->src_first || b.slot >= src_end)
+		if (!b || slot >= PS_MAX_REG_BUFFERS)
 			continue;
-		b.pid = e->pid;
-		b.ring = e->ring;
-		b.slot = b.slot - e->src_first + e->first;
-		b.shared = true;
-		append(r, &b);
+		copy[n] = *b;
+		copy[n].pid = e->pid;
+		copy[n].ring = e->ring;
+		copy[n].slot = slot;
+		copy[n].shared = true;
+		n++;
 	}
+	/* copied first: a ring cloning its own table writes where it reads */
+	for (size_t i = 0; i < n; i++)
+		insert(r, &copy[i]);
+	free(copy);
 }
 
 /* A registration's record comes after its slots: it carries the time spent. */
@@ -271,7 +482,7 @@ static void on_register(struct ranges *r, const struct ps_event *e)
 		drop_where(r, e->pid, e->ring, ALL_SLOTS);
 		return;
 	}
-	for (size_t i = 0; i < r->nr_dups; i++) {
+	for (size_t i = 0; i < r->nr_dups && r->nr_pending; i++) {
 		struct dup *d = &r->dups[i];
 
 		if (!d->pending || d->v.ring != e->ring || d->v.opcode != e->opcode)
@@ -280,6 +491,7 @@ static void on_register(struct ranges *r, const struct ps_event *e)
 		d->v.pin_ns += e->inside.pin_ns ? e->inside.pin_ns : e->lat_ns;
 		d->v.calls++;
 		d->pending = false;
+		r->nr_pending--;
 	}
 }
 
@@ -319,12 +531,16 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size)
 
 void ranges_keep_pairs(struct ranges *r, bool (*keep)(uint32_t ring, void *cookie), void *cookie)
 {
-	size_t kept = 0;
+	size_t kept = 0, pending = 0;
 
 	for (size_t i = 0; i < r->nr_dups; i++)
-		if (keep(r->dups[i].v.ring, cookie))
+		if (keep(r->dups[i].v.ring, cookie)) {
+			pending += r->dups[i].pending;
 			r->dups[kept++] = r->dups[i];
+		}
 	r->nr_dups = kept;
+	r->nr_pending = pending;
+	r->last_dup = 0;
 }
 
 size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out)

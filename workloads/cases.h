@@ -27,6 +27,7 @@ enum case_result case_clone_busy(struct wctx *c);
 /* ...and two rings on one memory: registered again, or cloned */
 enum case_result case_pinned_twice(struct wctx *c);
 enum case_result case_pinned_twice_clone(struct wctx *c);
+enum case_result case_pinned_twice_mixed(struct wctx *c);
 
 /* cases_mem.c: rings on user memory, hugetlb buffers */
 enum case_result case_no_mmap(struct wctx *c);

@@ -324,3 +324,73 @@ enum case_result case_pinned_twice_clone(struct wctx *c)
 {
 	return two_rings_one_memory(c, true);
 }
+
+#define MIXED_REGION	(8UL << 20)
+#define MIXED_NR	256
+
+/*
+ * nr spans at pseudo-random places in one region (seeded: the same every
+ * run), of mixed sizes: pages, unaligned runs of bytes, 64 KiB, 1 MiB and
+ * one of 2.5 MiB, so overlaps cross every size pinscope indexes apart.
+ */
+static void mixed_spans(char *base, struct iovec *iov, unsigned int nr, unsigned int seed)
+{
+	static const size_t sizes[] = { 4 * KiB, 16 * KiB, 3 * 4 * KiB + 100, 64 * KiB, 1024 * KiB,
+					512 * KiB + 1 };
+	unsigned int x = seed;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		size_t len, off;
+
+		x = x * 1103515245u + 12345u;
+		len = i == nr / 2 ? 2560 * KiB : sizes[(x >> 16) % (sizeof(sizes) / sizeof(*sizes))];
+		x = x * 1103515245u + 12345u;
+		off = ((size_t)x << 4) % (MIXED_REGION - len);
+		if (i % 3)
+			off &= ~(4 * KiB - 1);	/* a third start mid-page */
+		iov[i] = (struct iovec){ base + off, len };
+	}
+}
+
+/*
+ * Rings A, B and D of one process register (and B updates) buffers of mixed
+ * sizes at random places in the same 8 MiB; C clones A. The oracle sums
+ * every overlap pair by pair; pinscope finds them through its indexes.
+ */
+enum case_result case_pinned_twice_mixed(struct wctx *c)
+{
+	struct iovec a[MIXED_NR], b[MIXED_NR], up[MIXED_NR / 2], d[MIXED_NR / 4];
+	struct ws_ring *ra, *rb, *rc, *rd;
+	char *base = buf_map(c, MIXED_REGION);
+	int ret;
+
+	if (!base)
+		return CASE_FAILED;
+	ra = ring_new(c, 4, 0);
+	rb = ra ? ring_new(c, 4, 0) : NULL;
+	rc = rb ? ring_new(c, 4, 0) : NULL;
+	rd = rc ? ring_new(c, 4, 0) : NULL;
+	if (!rd)
+		return CASE_FAILED;
+	mixed_spans(base, a, MIXED_NR, 1);
+	mixed_spans(base, b, MIXED_NR, 2);
+	mixed_spans(base, up, MIXED_NR / 2, 3);
+	mixed_spans(base, d, MIXED_NR / 4, 4);
+	ret = reg_buffers(ra->rec, a, MIXED_NR);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on ring A: %s", strerror(-ret));
+	ret = reg_buffers2(rb->rec, b, NULL, MIXED_NR);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS2 on ring B: %s", strerror(-ret));
+	ret = reg_update(rb->rec, MIXED_NR / 4, up, NULL, MIXED_NR / 2);
+	if (ret != MIXED_NR / 2)
+		return case_fail(c, "REGISTER_BUFFERS_UPDATE on ring B: %d", ret);
+	/* a kernel without clones refuses it (EINVAL), as the oracle records */
+	ret = reg_clone(rc->rec, ra->rec, 0, 0, 0, 0);
+	if (ret && ret != -EINVAL)
+		return case_fail(c, "CLONE_BUFFERS from ring A: %s", strerror(-ret));
+	ret = reg_buffers(rd->rec, d, MIXED_NR / 4);
+	if (ret)
+		return case_fail(c, "REGISTER_BUFFERS on ring D: %s", strerror(-ret));
+	return CASE_OK;
+}

@@ -40,6 +40,8 @@ static const struct wl_case cases[] = {
 	  "rings A and B both REGISTER_BUFFERS the same 4 x 64 KiB: pinned twice" },
 	{ "pinned_twice_clone", case_pinned_twice_clone,
 	  "the same, B clones A's buffers instead: pinned once" },
+	{ "pinned_twice_mixed", case_pinned_twice_mixed,
+	  "rings A, B, D pin 576 buffers of mixed sizes in one 8 MiB, C clones A" },
 	{ "rw_vec_fixed", case_rw_vec_fixed,
 	  "WRITEV_FIXED and READV_FIXED, iovecs inside registered buffers" },
 	{ "send_zc_fixed", case_send_zc_fixed,
