@@ -43,12 +43,80 @@ struct walk_ctx {
 	__u32 pid;		/* the ring's process, for buffer records */
 	bool hist;
 	bool emit;		/* buffer records for check */
+	bool batched;		/* … gathered in this CPU's buf_batches */
 	bool look;		/* a look at the whole table, not a call's slots */
 	__u32 run_slot;		/* buffer-size histogram: the current run's bucket */
 	__u64 run_len;		/* … and how many buffers it holds so far */
 	__u64 acct_all;		/* acct_pages of every buffer, shared or not */
 	struct ps_table_sum sum;
 };
+
+/*
+ * check's slot records, gathered per CPU and sent PS_BUFS_PER_EVENT at a
+ * time. busy: a walk on this CPU has it (one preempted by another thread's
+ * walk, whose slots then go one record each).
+ */
+struct buf_batch {
+	__u32 busy;
+	__u32 pad;
+	struct ps_bufs_event e;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct buf_batch);
+} buf_batches SEC(".maps");
+
+static __always_inline struct buf_batch *buf_batch(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&buf_batches, &key);
+}
+
+static __always_inline void batch_flush(struct buf_batch *b)
+{
+	__u32 nr = b->e.nr;
+
+	if (!nr || nr > PS_BUFS_PER_EVENT)
+		return;
+	b->e.ts_ns = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(&events, &b->e,
+			       offsetof(struct ps_bufs_event, v) + nr * sizeof(struct ps_buf_slot),
+			       ps_rb_wakeup()))
+		count(PS_CNT_LOST_EVENTS);
+	b->e.nr = 0;
+}
+
+/* Takes this CPU's batch for the walk, when no other walk has it. */
+static __always_inline void batch_begin(struct walk_ctx *w)
+{
+	struct buf_batch *b = buf_batch();
+
+	w->batched = false;
+	if (!b || b->busy)
+		return;
+	b->busy = 1;
+	b->e.type = PS_EV_BUFFERS;
+	b->e.ring = w->ring;
+	b->e.pid = w->pid;
+	b->e.opcode = w->hist_op;
+	b->e.nr = 0;
+	b->e.pad = 0;
+	w->batched = true;
+}
+
+static __always_inline void batch_end(struct walk_ctx *w)
+{
+	struct buf_batch *b = w->batched ? buf_batch() : NULL;
+
+	if (!b)
+		return;
+	batch_flush(b);
+	b->busy = 0;
+}
 
 /* check: one compact record per filled slot, for ranges pinned twice */
 static __always_inline void emit_buffer(__u32 ring, __u32 pid, __u32 slot, __u64 addr,
@@ -158,8 +226,22 @@ static __always_inline void walk_one(struct walk_ctx *w, __u32 i, bool direct)
 		w->run_slot = slot;
 		w->run_len++;
 	}
-	if (w->emit)
-		emit_buffer(w->ring, w->pid, w->first + i, f.ubuf, f.len, w->hist_op, shared);
+	if (w->emit) {
+		struct buf_batch *b = w->batched ? buf_batch() : NULL;
+		__u32 n = b ? b->e.nr : 0;
+
+		if (b && n < PS_BUFS_PER_EVENT) {
+			b->e.v[n].addr = f.ubuf;
+			b->e.v[n].len = f.len;
+			b->e.v[n].slot = w->first + i;
+			b->e.v[n].shared = shared;
+			b->e.nr = n + 1;
+			if (n + 1 == PS_BUFS_PER_EVENT)
+				batch_flush(b);
+		} else {
+			emit_buffer(w->ring, w->pid, w->first + i, f.ubuf, f.len, w->hist_op, shared);
+		}
+	}
 	if (track_imu_owner && w->ring) {
 		/* a clone's destination takes the shared buffer over */
 		struct imu_owner own = { .ring = w->ring, .slot = w->first + i };
@@ -200,7 +282,11 @@ static __always_inline void table_walk_with(struct walk_ctx *w, void *ctx, __u32
 		nr = w->dst.nr > first ? w->dst.nr - first : 0;
 	if (nr > PS_MAX_REG_BUFFERS)
 		nr = PS_MAX_REG_BUFFERS;
+	if (w->emit)
+		batch_begin(w);
 	bpf_loop(nr, direct ? (void *)walk_slot_direct : (void *)walk_slot, w, 0);
+	if (w->emit)
+		batch_end(w);
 	hist_flush(w);
 }
 

@@ -13,6 +13,7 @@
  *  - shared (clones' slots), by (pid, start, end): who takes a pin over.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bsd/sys/tree.h>
@@ -432,6 +433,24 @@ static void on_buffer(struct ranges *r, const struct ps_buf_event *e)
 	insert(r, &b);
 }
 
+/* A walk's slots, a record of up to PS_BUFS_PER_EVENT: each as its own record. */
+static void on_buffers(struct ranges *r, const struct ps_bufs_event *e, size_t size)
+{
+	const size_t head = offsetof(struct ps_bufs_event, v);
+
+	if (size < head || e->nr > PS_BUFS_PER_EVENT ||
+	    (size - head) / sizeof(e->v[0]) < e->nr)
+		return;
+	for (uint32_t i = 0; i < e->nr; i++) {
+		struct ps_buf_event one = { .type = PS_EV_BUFFER, .ring = e->ring, .pid = e->pid,
+					    .slot = e->v[i].slot, .ts_ns = e->ts_ns,
+					    .addr = e->v[i].addr, .len = e->v[i].len,
+					    .opcode = e->opcode, .shared = e->v[i].shared };
+
+		on_buffer(r, &one);
+	}
+}
+
 /*
  * A clone: its slots share the source's buffers, as the source's slots hold
  * them now (a replaced slot loses what it held). A source slot this side
@@ -503,6 +522,9 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size)
 	case PS_EV_BUFFER:
 		if (size >= sizeof(*be))
 			on_buffer(r, be);
+		break;
+	case PS_EV_BUFFERS:
+		on_buffers(r, data, size);
 		break;
 	case PS_EV_CLONE:
 		if (size >= sizeof(struct ps_clone_event))

@@ -9,10 +9,12 @@
  * exactly its size, so reading past a record is an ASan report.
  *
  * Input: one byte of options (bit 0: JSON, bit 1: charges measured), then
- * records: a header byte (type in bits 0-2, size class in bits 3-4) and
- * the record's bytes after its type. Size classes: a ps_event, a
- * ps_buf_event, 4 + the next byte (short or odd), a ps_event + the next
- * byte (longer than any record).
+ * records: a header byte (type in bits 0-2, plus 8 with bit 5; size class
+ * in bits 3-4, or bit 6) and the record's bytes after its type. Size
+ * classes: a ps_event, a ps_buf_event, 4 + the next byte (short or odd), a
+ * ps_event + the next byte (longer than any record); bit 6: a
+ * ps_bufs_event's head and (next byte mod PS_BUFS_PER_EVENT + 2) slots,
+ * whatever its nr says.
  */
 #include "cmd_trace.h"
 #include "doctor.h"
@@ -29,9 +31,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static size_t record_size(struct fuzz_input *in, unsigned size_class)
+static size_t record_size(struct fuzz_input *in, uint8_t hdr)
 {
-	switch (size_class) {
+	if (hdr & 0x40)
+		return offsetof(struct ps_bufs_event, v) +
+		       fuzz_byte(in) % (PS_BUFS_PER_EVENT + 2) * sizeof(struct ps_buf_slot);
+	switch ((hdr >> 3) & 3) {
 	case 0: return sizeof(struct ps_event);
 	case 1: return sizeof(struct ps_buf_event);
 	case 2: return 4 + fuzz_byte(in);
@@ -78,11 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rg);
 	for (int i = 0; i < MAX_RECORDS && in.size; i++) {
 		uint8_t hdr = fuzz_byte(&in);
-		size_t len = record_size(&in, (hdr >> 3) & 3);
+		size_t len = record_size(&in, hdr);
 		uint32_t *rec = malloc(len);
 		const struct ps_event *e = (const void *)rec;
 
-		rec[0] = hdr & 7;
+		rec[0] = (hdr & 7) + (hdr & 0x20 ? 8 : 0);
 		fuzz_take(&in, rec + 1, len - 4);
 		trace_print_record(out, opts & 1, 1000, rec, len);
 		if (len >= sizeof(*e) && e->type == PS_EV_REGISTER && e->ret < 0 &&

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The pinned-twice tracker and the registration doctor, fed by hand. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include "doctor.h"
 #include "ranges.h"
@@ -92,6 +93,45 @@ void test_ranges_clone_pins(void)
 	buffer(r, 7, 4, 0, 0x200000, 4096, false);
 	ASSERT_EQ(ranges_violations(r, &v), 2, "D pins what C still pins");
 	ASSERT_EQ(v[1].other_ring, 3, "the clone inherited the pin");
+	ranges_free(r);
+}
+
+/* A walk's record of nr slots (4 KiB at addr + slot * 4 KiB), cut to `size` bytes. */
+static void buffers(struct ranges *r, __u32 ring, __u64 addr, __u32 nr, size_t size)
+{
+	struct ps_bufs_event e = { .type = PS_EV_BUFFERS, .ring = ring, .pid = 9,
+				   .opcode = PS_REG_BUFFERS, .nr = nr };
+
+	for (__u32 i = 0; i < nr && i < PS_BUFS_PER_EVENT; i++)
+		e.v[i] = (struct ps_buf_slot){ .addr = addr + i * 4096ULL, .len = 4096, .slot = i };
+	ranges_on_event(r, &e, size);
+}
+
+#define BUFS_SIZE(nr)	(offsetof(struct ps_bufs_event, v) + (nr) * sizeof(struct ps_buf_slot))
+
+/* check's slot records come PS_BUFS_PER_EVENT to a record; each slot counts. */
+void test_ranges_batched(void)
+{
+	struct ranges *r = ranges_new();
+	const struct pinned_twice *v;
+
+	buffers(r, 1, 0x400000, PS_BUFS_PER_EVENT, BUFS_SIZE(PS_BUFS_PER_EVENT));
+	buffers(r, 2, 0x400000 + 60 * 4096, 10, BUFS_SIZE(10));
+	ASSERT_EQ(ranges_violations(r, &v), 1, "ring 2 against ring 1");
+	ASSERT_EQ(v[0].pages, 4, "ring 1's last 4 slots");
+	/* a record shorter than its nr says, or claiming more than it can hold: ignored */
+	buffers(r, 3, 0x400000, 3, BUFS_SIZE(2));
+	{
+		struct ps_bufs_event e = { .type = PS_EV_BUFFERS, .ring = 4, .pid = 9,
+					   .nr = PS_BUFS_PER_EVENT + 1 };
+
+		e.v[0] = (struct ps_buf_slot){ .addr = 0x400000, .len = 4096 };
+		ranges_on_event(r, &e, sizeof(e));
+	}
+	ASSERT_EQ(ranges_violations(r, &v), 1, "no pair from the refused records");
+	/* the negative control: the same record whole is taken */
+	buffers(r, 3, 0x400000, 3, BUFS_SIZE(3));
+	ASSERT_EQ(ranges_violations(r, &v), 2, "ring 3 against ring 1");
 	ranges_free(r);
 }
 

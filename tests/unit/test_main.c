@@ -16,6 +16,7 @@ void test_ranges(void);
 void test_ranges_clone_pins(void);
 void test_ranges_clone_record(void);
 void test_ranges_gone(void);
+void test_ranges_batched(void);
 void test_doctor(void);
 void test_verdict_missed_runs(void);
 void test_kallsyms(void);
@@ -42,6 +43,7 @@ static const struct unit_test tests[] = {
 	{ "ranges_clone_pins", test_ranges_clone_pins },
 	{ "ranges_clone_record", test_ranges_clone_record },
 	{ "ranges_gone", test_ranges_gone },
+	{ "ranges_batched", test_ranges_batched },
 	{ "doctor", test_doctor },
 	{ "verdict_missed_runs", test_verdict_missed_runs },
 	{ "kallsyms", test_kallsyms },
