@@ -353,14 +353,15 @@ static void mixed_spans(char *base, struct iovec *iov, unsigned int nr, unsigned
 }
 
 /*
- * Rings A, B and D of one process register (and B updates) buffers of mixed
- * sizes at random places in the same 8 MiB; C clones A. The oracle sums
- * every overlap pair by pair; pinscope finds them through its indexes.
+ * Rings A, B and C of one process register (and B updates) buffers of mixed
+ * sizes at random places in the same 8 MiB. The oracle sums every overlap
+ * pair by pair; pinscope finds them through its indexes. (Clones at scale:
+ * pool_churn. Here one would need a kernel that has them.)
  */
 enum case_result case_pinned_twice_mixed(struct wctx *c)
 {
 	struct iovec a[MIXED_NR], b[MIXED_NR], up[MIXED_NR / 2], d[MIXED_NR / 4];
-	struct ws_ring *ra, *rb, *rc, *rd;
+	struct ws_ring *ra, *rb, *rc;
 	char *base = buf_map(c, MIXED_REGION);
 	int ret;
 
@@ -369,8 +370,7 @@ enum case_result case_pinned_twice_mixed(struct wctx *c)
 	ra = ring_new(c, 4, 0);
 	rb = ra ? ring_new(c, 4, 0) : NULL;
 	rc = rb ? ring_new(c, 4, 0) : NULL;
-	rd = rc ? ring_new(c, 4, 0) : NULL;
-	if (!rd)
+	if (!rc)
 		return CASE_FAILED;
 	mixed_spans(base, a, MIXED_NR, 1);
 	mixed_spans(base, b, MIXED_NR, 2);
@@ -385,12 +385,8 @@ enum case_result case_pinned_twice_mixed(struct wctx *c)
 	ret = reg_update(rb->rec, MIXED_NR / 4, up, NULL, MIXED_NR / 2);
 	if (ret != MIXED_NR / 2)
 		return case_fail(c, "REGISTER_BUFFERS_UPDATE on ring B: %d", ret);
-	/* a kernel without clones refuses it (EINVAL), as the oracle records */
-	ret = reg_clone(rc->rec, ra->rec, 0, 0, 0, 0);
-	if (ret && ret != -EINVAL)
-		return case_fail(c, "CLONE_BUFFERS from ring A: %s", strerror(-ret));
-	ret = reg_buffers(rd->rec, d, MIXED_NR / 4);
+	ret = reg_buffers(rc->rec, d, MIXED_NR / 4);
 	if (ret)
-		return case_fail(c, "REGISTER_BUFFERS on ring D: %s", strerror(-ret));
+		return case_fail(c, "REGISTER_BUFFERS on ring C: %s", strerror(-ret));
 	return CASE_OK;
 }

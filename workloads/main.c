@@ -41,7 +41,7 @@ static const struct wl_case cases[] = {
 	{ "pinned_twice_clone", case_pinned_twice_clone,
 	  "the same, B clones A's buffers instead: pinned once" },
 	{ "pinned_twice_mixed", case_pinned_twice_mixed,
-	  "rings A, B, D pin 576 buffers of mixed sizes in one 8 MiB, C clones A" },
+	  "rings A, B, C pin 576 buffers of mixed sizes and places in one 8 MiB" },
 	{ "rw_vec_fixed", case_rw_vec_fixed,
 	  "WRITEV_FIXED and READV_FIXED, iovecs inside registered buffers" },
 	{ "send_zc_fixed", case_send_zc_fixed,
