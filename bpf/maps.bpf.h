@@ -28,6 +28,8 @@ const volatile bool import_per_request = false;	/* count a request's lookups onc
 /* the system calls ps_reg_enter and ps_close pick out of every sys_enter */
 const volatile long nr_io_uring_register = -1;
 const volatile long nr_close = -1;
+/* ps_reg_enter sees close too, where ps_close would be a second program on every call */
+const volatile bool close_in_reg_enter = false;
 
 /*
  * io_uring's kiocb completion callbacks identify its O_DIRECT requests.

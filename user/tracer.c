@@ -190,6 +190,13 @@ static void record_hooks(struct tracer *t)
 		t->hooks[t->nr_hooks].measure = measure;
 		t->hooks[t->nr_hooks].attach = bpf_program__section_name(prog);
 		t->nr_hooks++;
+		/* ps_close's work, done by this program */
+		if (t->skel->rodata->close_in_reg_enter && t->nr_hooks < MAX_HOOKS &&
+		    (!strcmp(name, "ps_reg_enter") || !strcmp(name, "ps_reg_enter_read"))) {
+			t->hooks[t->nr_hooks] = t->hooks[t->nr_hooks - 1];
+			t->hooks[t->nr_hooks].measure = "ring_lifetime";
+			t->nr_hooks++;
+		}
 	}
 }
 
@@ -256,6 +263,12 @@ static int try_flavour(struct tracer *t, const struct tracer_opts *o,
 		bpf_program__set_autoload(t->skel->progs.ps_reg_enter, false);
 		bpf_program__set_autoload(o->registration_only ? t->skel->progs.ps_reg_enter_tp :
 					  t->skel->progs.ps_reg_enter_read, true);
+	}
+	if (bpf_program__autoload(t->skel->progs.ps_close) &&
+	    (bpf_program__autoload(t->skel->progs.ps_reg_enter) ||
+	     bpf_program__autoload(t->skel->progs.ps_reg_enter_read))) {
+		bpf_program__set_autoload(t->skel->progs.ps_close, false);
+		t->skel->rodata->close_in_reg_enter = true;
 	}
 	kernel_info_release_btf(ki);
 	e = pinscope_bpf__load(t->skel);
