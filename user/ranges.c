@@ -53,6 +53,10 @@ struct ranges {
 	struct share_tree shared;
 	struct dup *dups;
 	size_t nr_dups, last_dup, nr_pending;
+	struct pinned_twice_more more;
+	/* calls whose pages went to `more`, until their registration record */
+	struct { uint32_t ring, opcode; } more_pending[16];
+	size_t nr_more_pending;
 	struct pinned_twice *out;
 };
 
@@ -352,6 +356,8 @@ static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t rin
 			return &d->v;
 		}
 	}
+	if (r->nr_dups >= RANGES_KEEP_PAIRS)
+		return NULL;
 	d = realloc(r->dups, (r->nr_dups + 1) * sizeof(*d));
 	if (!d)
 		return NULL;
@@ -364,6 +370,23 @@ static struct pinned_twice *dup_for(struct ranges *r, uint32_t pid, uint32_t rin
 	d->pending = true;
 	r->nr_pending++;
 	return &d->v;
+}
+
+/* Pages of a pair past the list: summed, and the call marked for its record. */
+static void more_add(struct ranges *r, uint32_t ring, uint32_t opcode, uint64_t pages)
+{
+	size_t i;
+
+	r->more.pages += pages;
+	for (i = 0; i < r->nr_more_pending; i++)
+		if (r->more_pending[i].ring == ring && r->more_pending[i].opcode == opcode)
+			return;
+	/* more calls at once than this: the newest is not counted */
+	if (i < sizeof(r->more_pending) / sizeof(r->more_pending[0])) {
+		r->more_pending[i].ring = ring;
+		r->more_pending[i].opcode = opcode;
+		r->nr_more_pending++;
+	}
 }
 
 /* Counts each pinner of b's process in another ring that b overlaps. */
@@ -385,8 +408,10 @@ static void count_overlaps(struct ranges *r, const struct live_buf *b, uint32_t 
 			if (o->ring == b->ring || lo >= hi)
 				continue;
 			d = dup_for(r, b->pid, b->ring, o->ring, opcode);
-			if (!d)
+			if (!d) {
+				more_add(r, b->ring, opcode, (hi - lo) >> PAGE_SHIFT_4K);
 				continue;
+			}
 			d->pages += (hi - lo) >> PAGE_SHIFT_4K;
 			if (lo < d->start)
 				d->start = lo;
@@ -501,6 +526,14 @@ static void on_register(struct ranges *r, const struct ps_event *e)
 		drop_where(r, e->pid, e->ring, ALL_SLOTS);
 		return;
 	}
+	for (size_t i = 0; i < r->nr_more_pending; i++) {
+		if (r->more_pending[i].ring != e->ring || r->more_pending[i].opcode != e->opcode)
+			continue;
+		r->more.pin_ns += e->inside.pin_ns ? e->inside.pin_ns : e->lat_ns;
+		r->more.calls++;
+		r->more_pending[i] = r->more_pending[--r->nr_more_pending];
+		break;
+	}
 	for (size_t i = 0; i < r->nr_dups && r->nr_pending; i++) {
 		struct dup *d = &r->dups[i];
 
@@ -577,4 +610,9 @@ size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out
 		w->out[i] = r->dups[i].v;
 	*out = w->out;
 	return r->nr_dups;
+}
+
+struct pinned_twice_more ranges_more(const struct ranges *r)
+{
+	return r->more;
 }

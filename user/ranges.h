@@ -25,6 +25,18 @@ struct pinned_twice {
 	uint64_t calls;		/* registration calls that overlapped */
 };
 
+/*
+ * Pairs are listed up to RANGES_KEEP_PAIRS; later pairs are summed, so that
+ * N rings registering one memory (N^2 / 2 pairs) never fill memory.
+ */
+#define RANGES_KEEP_PAIRS	256
+
+struct pinned_twice_more {
+	uint64_t pages;		/* pinned again, in pairs past the list */
+	uint64_t calls;		/* registration calls with such pages */
+	uint64_t pin_ns;	/* their time, as pin_ns */
+};
+
 struct ranges;
 
 struct ranges *ranges_new(void);
@@ -38,5 +50,7 @@ void ranges_on_event(struct ranges *r, const void *data, size_t size);
  */
 void ranges_keep_pairs(struct ranges *r, bool (*keep)(uint32_t ring, void *cookie), void *cookie);
 size_t ranges_violations(const struct ranges *r, const struct pinned_twice **out);
+/* What pinned twice past the listed pairs (all 0 while they fit). */
+struct pinned_twice_more ranges_more(const struct ranges *r);
 
 #endif

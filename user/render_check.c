@@ -54,6 +54,12 @@ void render_check_text(FILE *out, const struct report *r, const struct verdict *
 			  reg_opcode_name(t->opcode) ?: "?");
 		fmt_wrapf(out, 4, "    %s", clone_advice(v->clone_supported));
 	}
+	if (v->twice_more.pages)
+		fmt_wrapf(out, 4, "  and pairs past the %d listed: %llu pages pinned again, spending %s "
+			  "in %llu call(s)", RANGES_KEEP_PAIRS,
+			  (unsigned long long)v->twice_more.pages,
+			  fmt_ns(v->twice_more.pin_ns, b2, sizeof(b2)),
+			  (unsigned long long)v->twice_more.calls);
 	if (v->nr_clones)
 		fprintf(out, "\nclones that did not just share:\n");
 	for (size_t i = 0; i < v->nr_clones; i++) {
@@ -136,6 +142,11 @@ json_object *render_check_json(const struct report *r, const struct verdict *v)
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(doc, "pinned_twice", a);
+	a = json_object_new_object();
+	json_object_object_add(a, "pages", json_object_new_uint64(v->twice_more.pages));
+	json_object_object_add(a, "calls", json_object_new_uint64(v->twice_more.calls));
+	json_object_object_add(a, "pin_ns", json_object_new_uint64(v->twice_more.pin_ns));
+	json_object_object_add(doc, "pinned_twice_more", a);
 	a = json_object_new_array();
 	for (size_t i = 0; i < v->nr_clones; i++) {
 		const struct clone_violation *c = &v->clones[i];

@@ -120,6 +120,7 @@ void verdict_evaluate(struct verdict *v, const struct report *r, const struct ra
 		add_line(v->notes, &v->nr_notes, "some rings were created before tracing began: "
 			 "what they registered earlier is not known");
 	v->nr_twice = ranges_violations(rg, &v->twice);
+	v->twice_more = ranges_more(rg);
 	/*
 	 * Memory pinned twice rests on having seen the first ring let go: a
 	 * skipped run may have been that end, so the pairs are listed unproven.

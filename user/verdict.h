@@ -44,6 +44,7 @@ struct verdict {
 	size_t nr_per_io;
 	const struct pinned_twice *twice;
 	size_t nr_twice;
+	struct pinned_twice_more twice_more;	/* past the RANGES_KEEP_PAIRS listed */
 	struct clone_violation *clones;
 	size_t nr_clones;
 	struct ring_memory *ring_mem;

@@ -28,6 +28,7 @@ enum case_result case_clone_busy(struct wctx *c);
 enum case_result case_pinned_twice(struct wctx *c);
 enum case_result case_pinned_twice_clone(struct wctx *c);
 enum case_result case_pinned_twice_mixed(struct wctx *c);
+enum case_result case_pinned_twice_many(struct wctx *c);
 
 /* cases_mem.c: rings on user memory, hugetlb buffers */
 enum case_result case_no_mmap(struct wctx *c);

@@ -390,3 +390,37 @@ enum case_result case_pinned_twice_mixed(struct wctx *c)
 		return case_fail(c, "REGISTER_BUFFERS on ring C: %s", strerror(-ret));
 	return CASE_OK;
 }
+
+#define MANY_RINGS	15
+
+/*
+ * Every ring of MANY_RINGS registers one page, then replaces it by itself
+ * (BUFFERS_UPDATE pins the new copy while the old is still in the table):
+ * 105 pairs of rings by registration and 210 by update, past the 256 pairs
+ * `pinscope check` lists; the rest it sums.
+ */
+enum case_result case_pinned_twice_many(struct wctx *c)
+{
+	struct ws_ring *r[MANY_RINGS];
+	struct iovec page;
+	int ret;
+
+	page.iov_base = buf_map(c, 4 * KiB);
+	page.iov_len = 4 * KiB;
+	if (!page.iov_base)
+		return CASE_FAILED;
+	for (int i = 0; i < MANY_RINGS; i++) {
+		r[i] = ring_new(c, 4, 0);
+		if (!r[i])
+			return CASE_FAILED;
+		ret = reg_buffers(r[i]->rec, &page, 1);
+		if (ret)
+			return case_fail(c, "REGISTER_BUFFERS on ring %d: %s", i, strerror(-ret));
+	}
+	for (int i = 0; i < MANY_RINGS; i++) {
+		ret = reg_update(r[i]->rec, 0, &page, NULL, 1);
+		if (ret != 1)
+			return case_fail(c, "REGISTER_BUFFERS_UPDATE on ring %d: %d", i, ret);
+	}
+	return CASE_OK;
+}

@@ -40,6 +40,8 @@ static const struct wl_case cases[] = {
 	  "rings A and B both REGISTER_BUFFERS the same 4 x 64 KiB: pinned twice" },
 	{ "pinned_twice_clone", case_pinned_twice_clone,
 	  "the same, B clones A's buffers instead: pinned once" },
+	{ "pinned_twice_many", case_pinned_twice_many,
+	  "15 rings register one page, then update it: 315 pairs pinned twice" },
 	{ "pinned_twice_mixed", case_pinned_twice_mixed,
 	  "rings A, B, C pin 576 buffers of mixed sizes and places in one 8 MiB" },
 	{ "rw_vec_fixed", case_rw_vec_fixed,

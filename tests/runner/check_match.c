@@ -129,11 +129,17 @@ static void cmp_per_io(struct cm *c, json_object *orings, json_object *per_io)
 				 jstr(json_object_array_get_idx(per_io, j)));
 }
 
-static void cmp_pinned_twice(struct cm *c, json_object *otwice, json_object *rtwice)
+/*
+ * more: the report's pinned_twice_more.pages, the pairs past its list; the
+ * oracle's pairs it does not list must hold exactly that many pages.
+ */
+static void cmp_pinned_twice(struct cm *c, json_object *otwice, json_object *rtwice,
+			     long long more)
 {
-	size_t n = alen(rtwice), unproven = 0;
+	size_t n = alen(rtwice), unproven = 0, unlisted = 0;
+	long long unlisted_pages = 0;
 	bool used[n + 1];
-	char where[96];
+	char where[96], first_missing[256] = "";
 
 	memset(used, 0, sizeof(used));
 	for (size_t i = 0; i < alen(otwice); i++) {
@@ -160,8 +166,11 @@ static void cmp_pinned_twice(struct cm *c, json_object *otwice, json_object *rtw
 				break;
 		}
 		if (j == n) {
-			mismatch(c, "%s: missing in report (ring %lld, other_ring %lld%s%s)", where,
-				 ring, other, opcode ? ", " : "", opcode ? opcode : "");
+			if (!unlisted++)
+				snprintf(first_missing, sizeof(first_missing),
+					 "%s: missing in report (ring %lld, other_ring %lld%s%s)",
+					 where, ring, other, opcode ? ", " : "", opcode ? opcode : "");
+			unlisted_pages += num_or(o, "pages", 0);
 			continue;
 		}
 		used[j] = true;
@@ -171,6 +180,14 @@ static void cmp_pinned_twice(struct cm *c, json_object *otwice, json_object *rtw
 				 num_or(json_object_array_get_idx(rtwice, j), "pages", -1),
 				 num_or(o, "pages", -1));
 	}
+	if (unlisted && !more)
+		mismatch(c, "%s", first_missing);
+	else if (unlisted_pages != more)
+		mismatch(c, "pinned_twice_more.pages: report %lld, oracle's pairs not listed %lld "
+			 "(%zu pairs)", more, unlisted_pages, unlisted);
+	else if (unlisted)
+		sl_addf(&c->res->notes, "pinned_twice: %zu pairs past the report's list, their "
+			"%lld pages summed", unlisted, more);
 	for (size_t j = 0; j < n; j++) {
 		if (used[j])
 			continue;
@@ -414,7 +431,7 @@ int compare_check_report(json_object *oracle, json_object *report, struct cmp_re
 	if ((arr = report_array(&c, report, "per_io_pinning")))
 		cmp_per_io(&c, jpath(oracle, "rings"), arr);
 	if ((arr = report_array(&c, report, "pinned_twice")))
-		cmp_pinned_twice(&c, otwice, arr);
+		cmp_pinned_twice(&c, otwice, arr, num_or(report, "pinned_twice_more.pages", -1));
 	if (jpath(oracle, "direct_io"))
 		cmp_direct_io_note(&c, jpath(oracle, "direct_io"), jpath(report, "notes"));
 	if ((arr = report_array(&c, report, "clone_violations")) && alen(arr))

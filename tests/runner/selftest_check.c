@@ -50,7 +50,8 @@ static const char check_report[] =
 "  \"failed_registrations\": ["
 "    { \"ring\": 8, \"pid\": 100, \"opcode\": \"REGISTER_BUFFERS\", \"errno\": \"ENOMEM\","
 "      \"requested_pages\": 64, \"unaligned_extra_pages\": 0 } ],"
-"  \"failed_registrations_more\": 0 }";
+"  \"failed_registrations_more\": 0,"
+"  \"pinned_twice_more\": { \"pages\": 0, \"calls\": 0, \"pin_ns\": 0 } }";
 
 static json_object *twice0(json_object *r)
 {
@@ -116,6 +117,25 @@ static void m_failures_more_extra(json_object *o, json_object *r)
 	json_object_object_add(r, "failed_registrations_more", json_object_new_int64(2));
 }
 
+/* The pair past the report's list: summed in pinned_twice_more (a match). */
+static void m_twice_summed(json_object *o, json_object *r)
+{
+	json_object_array_del_idx(jpath(r, "pinned_twice"), 0, 1);
+	json_object_object_add(jpath(r, "pinned_twice_more"), "pages", json_object_new_int64(64));
+}
+
+static void m_twice_summed_wrong(json_object *o, json_object *r)
+{
+	json_object_array_del_idx(jpath(r, "pinned_twice"), 0, 1);
+	json_object_object_add(jpath(r, "pinned_twice_more"), "pages", json_object_new_int64(65));
+}
+
+/* Listed and summed too: the sum holds pages no oracle pair left out. */
+static void m_twice_more_extra(json_object *o, json_object *r)
+{
+	json_object_object_add(jpath(r, "pinned_twice_more"), "pages", json_object_new_int64(1));
+}
+
 struct check_selftest {
 	const char *name;
 	void (*mutate)(json_object *oracle, json_object *report);
@@ -141,6 +161,11 @@ static const struct check_selftest check_selftests[] = {
 	  "failed_registrations ring fd 4 ENOMEM: report 0, oracle register.errors 1" },
 	{ "check_failures_more_extra", m_failures_more_extra,
 	  "failed_registrations_more: report 2, oracle's errors not listed 0" },
+	{ "check_pinned_twice_summed", m_twice_summed, NULL },
+	{ "check_pinned_twice_summed_wrong", m_twice_summed_wrong,
+	  "pinned_twice_more.pages: report 65, oracle's pairs not listed 64 (1 pairs)" },
+	{ "check_pinned_twice_more_extra", m_twice_more_extra,
+	  "pinned_twice_more.pages: report 1, oracle's pairs not listed 0 (0 pairs)" },
 };
 
 static void run_one(const struct check_selftest *st)
