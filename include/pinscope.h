@@ -308,7 +308,7 @@ enum ps_counter {
 enum ps_event_type {
 	PS_EV_RING_CREATE = 1,
 	PS_EV_REGISTER = 2,
-	PS_EV_BUFFER = 3,	/* struct ps_buf_event: a slot a registration filled */
+	PS_EV_BUFFER = 3,	/* struct ps_buf_event: a slot (BPF sends PS_EV_BUFFERS) */
 	PS_EV_RING_CLOSE = 4,	/* struct ps_buf_event, ring only */
 	PS_EV_PROC_EXIT = 5,	/* struct ps_buf_event, pid only */
 	PS_EV_CLONE = 6,	/* struct ps_clone_event: the slots a clone filled */
