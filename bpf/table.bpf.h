@@ -89,25 +89,33 @@ static __always_inline void batch_flush(struct buf_batch *b)
 	b->e.nr = 0;
 }
 
-/* A free batch of this CPU for a walk's slots, or -1 (their records are lost). */
+/*
+ * A free batch of this CPU for a walk's slots, or -1 (their records are
+ * lost). Unrolled by hand: 6.1's verifier takes a loop here for an
+ * infinite one.
+ */
 __noinline int ps_batch_begin(__u32 ring, __u32 pid, __u32 opcode)
 {
-	for (__u32 i = 0; i < PS_BATCH_DEPTH; i++) {
-		struct buf_batch *b = bpf_map_lookup_elem(&buf_batches, &i);
+	__u32 first = 0, second = 1;
+	struct buf_batch *b = bpf_map_lookup_elem(&buf_batches, &first);
+	int i = 0;
 
-		if (!b || b->busy)
-			continue;
-		b->busy = 1;
-		b->e.type = PS_EV_BUFFERS;
-		b->e.ring = ring;
-		b->e.pid = pid;
-		b->e.opcode = opcode;
-		b->e.nr = 0;
-		b->e.pad = 0;
-		return i;
+	if (!b || b->busy) {
+		b = bpf_map_lookup_elem(&buf_batches, &second);
+		i = 1;
 	}
-	count(PS_CNT_LOST_EVENTS);
-	return -1;
+	if (!b || b->busy) {
+		count(PS_CNT_LOST_EVENTS);
+		return -1;
+	}
+	b->busy = 1;
+	b->e.type = PS_EV_BUFFERS;
+	b->e.ring = ring;
+	b->e.pid = pid;
+	b->e.opcode = opcode;
+	b->e.nr = 0;
+	b->e.pad = 0;
+	return i;
 }
 
 __noinline int ps_batch_put(__u32 batch, __u64 addr, __u64 len, __u32 slot, __u32 shared)
