@@ -293,6 +293,8 @@ struct reg_call {
 	bool live;		/* a call is in progress (the storage outlives it) */
 	bool tp_seen;
 	bool pre_valid;		/* pre holds the table an unregister drops */
+	__u32 pre_ring;		/* unregister: fd_ctx's ring id, kept with pre (0: unknown) */
+	__u32 src_ring;		/* clone: the source's ring id, from its kept sum (0: unknown) */
 	struct ps_table_sum pre;
 	struct ps_table_sum sum;
 	__u64 fn_start_ns;	/* internals: the kernel function doing the op */

@@ -55,11 +55,7 @@ static __always_inline void handle_register_enter(int fd, __u32 opcode_raw, void
 						  direct);
 	} else if (opcode == PS_UNREG_BUFFERS && call->fd_ctx) {
 		/* the table is gone once the tracepoint fires: its kept sum, or a walk now */
-		struct ps_table_sum *kept = table_sum_get(call->fd_ctx, direct);
-
-		if (kept) {
-			call->pre = *kept;
-		} else {
+		if (!table_sum_take(call->fd_ctx, &call->pre, &call->pre_ring, direct)) {
 			struct walk_ctx w = {};
 
 			table_walk(&w, call->fd_ctx, 0, 0, 0, false);
@@ -83,8 +79,8 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 					    const struct walk_ctx *w, __u32 first, __u32 nr,
 					    bool direct)
 {
-	struct ps_table_sum *kept;
-	struct walk_ctx d = {};
+	struct table_sum *kept;
+	struct walk_ctx d = { .ring = w->ring };
 	__s64 locked;
 
 	/* without DST_REPLACE a clone succeeds only into a ring with no table */
@@ -94,13 +90,14 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
 	kept = table_sum_get(call->src_ctx, direct);
 	if (!kept)
 		return false;
-	call->sum = *kept;
+	call->src_ring = kept->ring;
+	call->sum = kept->sum;
 	/* the destination's table now holds the same buffers */
 	ps_table_ref_as(ctx, &d.dst, direct);
-	d.sum = *kept;
-	d.acct_all = kept->acct_pages;
+	d.sum = kept->sum;
+	d.acct_all = kept->sum.acct_pages;
 	table_sum_put(ctx, &d);
-	call->sum.shared = kept->buffers;
+	call->sum.shared = kept->sum.buffers;
 	call->sum.acct_pages = 0;
 	locked = ps_ctx_user_locked_as(ctx, direct);
 	if (call->diag.locked_pages >= 0 && locked > call->diag.locked_pages)
@@ -113,16 +110,15 @@ static __always_inline bool clone_from_kept(struct reg_call *call, void *ctx,
  * while the ring's lock is still held. direct: the program's kernel has
  * bpf_rdonly_cast (inline loads).
  */
-static __always_inline void done_sums(struct reg_call *call, void *ctx, bool direct)
+static __always_inline void done_sums(struct reg_call *call, void *ctx, __u32 ring, bool direct)
 {
-	struct walk_ctx w = {};
+	struct walk_ctx w = { .ring = ring };
 	__u32 first = 0, nr = 0, src_ring;
 	bool hist = true;
 
-	if (track_imu_owner || emit_buffers)
-		w.ring = ring_id(ctx);
-	w.pid = bpf_get_current_pid_tgid() >> 32;
 	w.emit = emit_buffers && w.ring;
+	if (w.emit)
+		w.pid = bpf_get_current_pid_tgid() >> 32;
 	switch (call->opcode) {
 	case PS_REG_BUFFERS:
 	case PS_REG_BUFFERS2:
@@ -144,6 +140,7 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 				nr = w.src.nr;
 			/* check: one record for the slots; its user side copies the source's */
 			if (w.emit && (src_ring = ring_id(call->src_ctx))) {
+				call->src_ring = src_ring;
 				emit_clone(w.ring, w.pid, src_ring, w.src_first, first, nr);
 				w.emit = false;
 			}
@@ -153,10 +150,12 @@ static __always_inline void done_sums(struct reg_call *call, void *ctx, bool dir
 		table_sum_drop(ctx);
 		break;
 	case PS_UNREG_BUFFERS:
-		if (call->fd_ctx != ctx)
+		/* entry took fd_ctx's kept sum; another ring's is not this table's */
+		if (call->fd_ctx != ctx) {
 			call->pre_valid = false;
+			table_sum_drop(ctx);
+		}
 		call->sum = call->pre;
-		table_sum_drop(ctx);
 		return;
 	default:
 		return;
@@ -245,7 +244,7 @@ static __always_inline void finish_call(struct reg_call *call, void *ctx, __u32 
 	key.ring = ring;
 	key.opcode = call->opcode;
 	if (call->opcode == PS_REG_CLONE_BUFFERS && ret >= 0)
-		key.src_ring = ring_id(call->src_ctx);
+		key.src_ring = call->src_ring ?: ring_id(call->src_ctx);
 	st = lookup_or_init(&reg_stats, &key, &zero_reg);
 	if (!st)
 		goto out;
@@ -303,6 +302,7 @@ static __always_inline void handle_register_done(void *ctx, __u32 opcode, long r
 {
 	struct reg_call *call = reg_call_current(false);
 	__u64 end = bpf_ktime_get_ns();
+	__u32 ring;
 
 	/* slots written in place: a look's kept sum may predate them (table_sum_seed) */
 	opcode &= ~PS_REG_USE_REGISTERED_RING;
@@ -315,9 +315,14 @@ static __always_inline void handle_register_done(void *ctx, __u32 opcode, long r
 		return;
 	call->tp_seen = true;
 	call->ctx = ctx;
+	/* an unregister's ring id came with its kept sum */
+	if (call->opcode == PS_UNREG_BUFFERS && call->fd_ctx == ctx && call->pre_ring)
+		ring = call->pre_ring;
+	else
+		ring = ring_id(ctx);
 	if (ret >= 0)
-		done_sums(call, ctx, direct);
-	finish_call(call, ctx, ring_id(ctx), ret, end - call->start_ns);
+		done_sums(call, ctx, ring, direct);
+	finish_call(call, ctx, ring, ret, end - call->start_ns);
 }
 
 /*

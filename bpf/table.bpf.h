@@ -22,7 +22,7 @@
 struct table_sum {
 	__u64 base;
 	__u32 nr;
-	__u32 pad;
+	__u32 ring;		/* the ring's id when summed (0: unknown), saving a lookup */
 	struct ps_table_sum sum;	/* as an unregister reports it */
 };
 
@@ -39,7 +39,7 @@ struct walk_ctx {
 	__u32 first;
 	__u32 src_first;
 	__u32 hist_op;
-	__u32 ring;		/* set when imu owners are tracked */
+	__u32 ring;		/* the table's ring id (0: none known) */
 	__u32 pid;		/* the ring's process, for buffer records */
 	bool hist;
 	bool emit;		/* buffer records for check, into buf_batches[batch] */
@@ -298,19 +298,46 @@ static __always_inline void table_walk(struct walk_ctx *w, void *ctx, __u32 firs
 
 /* ---- kept sums ------------------------------------------------------------ */
 
-/* The sum kept for ctx's current table, or NULL. */
-static __always_inline struct ps_table_sum *table_sum_get(void *ctx, bool direct)
+static __always_inline bool table_sum_valid(const struct table_sum *ts, void *ctx, bool direct)
 {
 	struct ps_table_ref t = {};
+
+	ps_table_ref_as(ctx, &t, direct);
+	return ts->base && ts->base == (__u64)t.base && ts->nr == t.nr;
+}
+
+/* The sum kept for ctx's current table, or NULL. */
+static __always_inline struct table_sum *table_sum_get(void *ctx, bool direct)
+{
 	__u64 key = (__u64)ctx;
 	struct table_sum *ts = bpf_map_lookup_elem(&table_sums, &key);
 
+	return ts && table_sum_valid(ts, ctx, direct) ? ts : NULL;
+}
+
+/*
+ * An unregister's: the kept sum of ctx's table into *out, or false. Either
+ * way the entry goes now, with the one lookup (the table is gone by the
+ * call's end). A call that then fails leaves a table without a kept sum,
+ * which its next unregister or clone walks.
+ */
+static __always_inline bool table_sum_take(void *ctx, struct ps_table_sum *out, __u32 *ring,
+					   bool direct)
+{
+	__u64 key = (__u64)ctx;
+	struct table_sum *ts = bpf_map_lookup_elem(&table_sums, &key);
+	bool valid;
+
 	if (!ts)
-		return NULL;
-	ps_table_ref_as(ctx, &t, direct);
-	if (!ts->base || ts->base != (__u64)t.base || ts->nr != t.nr)
-		return NULL;
-	return &ts->sum;
+		return false;
+	valid = table_sum_valid(ts, ctx, direct);
+	if (valid) {
+		*out = ts->sum;
+		*ring = ts->ring;
+	}
+	ts->base = 0;
+	ts->nr = 0;
+	return valid;
 }
 
 /* After a walk of ctx's whole table (no source): keep its sum. */
@@ -321,7 +348,8 @@ static __always_inline struct ps_table_sum *table_sum_get(void *ctx, bool direct
  */
 static __always_inline void table_sum_put(void *ctx, const struct walk_ctx *w)
 {
-	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .sum = w->sum };
+	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .ring = w->ring,
+				.sum = w->sum };
 	__u64 key = (__u64)ctx;
 	struct table_sum *old = bpf_map_lookup_elem(&table_sums, &key);
 
@@ -351,7 +379,8 @@ __u64 table_mods = 0;
  */
 static __always_inline void table_sum_seed(void *ctx, const struct walk_ctx *w, __u64 mods)
 {
-	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .sum = w->sum };
+	struct table_sum ts = { .base = (__u64)w->dst.base, .nr = w->dst.nr, .ring = w->ring,
+				.sum = w->sum };
 	__u64 key = (__u64)ctx;
 
 	if (!ts.base || !ts.nr || ts.nr > PS_MAX_REG_BUFFERS)
