@@ -400,11 +400,13 @@ static const struct tstate zero_tstate;
  */
 __u64 rb_woken_ns = 0;
 
+const volatile __u64 events_size = 256 * 1024;	/* set with the map's size */
+
 static __always_inline __u64 ps_rb_wakeup(void)
 {
-	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE), now;
+	__u64 now;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= size / 4)
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= events_size / 4)
 		return BPF_RB_NO_WAKEUP;
 	/*
 	 * At most one wake-up per millisecond: a check of 900 buffers, whose

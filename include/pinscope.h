@@ -401,4 +401,11 @@ struct ps_event {
 	struct ps_ring ring_info;	/* RING_CREATE only */
 };
 
+/*
+ * A registration that succeeded is sent without the doctor's diag and what
+ * follows (~70 % of the record: less for the traced call to write). User
+ * space widens it back to a struct ps_event (event_widen).
+ */
+#define PS_EVENT_REG_OK_SIZE	offsetof(struct ps_event, diag)
+
 #endif /* PINSCOPE_H */

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include "event_widen.h"
 #include "internals.h"
 #include "probes.h"
 #include "pinscope.skel.h"
@@ -119,15 +120,17 @@ static void choose_programs(struct pinscope_bpf *s, const struct tracer_opts *o,
 	if (o->buffers)
 		bpf_map__set_max_entries(s->maps.events, 8 << 20);
 	/*
-	 * trace: ~620 bytes per ring creation or call, 1 MiB for ~1,700 of
-	 * them between two reads. Its pages are mapped into pinscope twice
-	 * (wrap-around) and count in its RSS; a churn of short-lived rings
-	 * on a busy machine wants more (--buffer-size; losses are counted).
+	 * trace: ~620 bytes per ring creation or failed call, ~200 per call
+	 * that succeeded; 1 MiB holds ~1,700 to ~5,000 between two reads.
+	 * Its pages are mapped into pinscope twice (wrap-around) and count in
+	 * its RSS; a churn of short-lived rings on a busy machine wants more
+	 * (--buffer-size; losses are counted).
 	 */
 	if (o->all_events)
 		bpf_map__set_max_entries(s->maps.events, 1 << 20);
 	if (o->buffer_size)
 		bpf_map__set_max_entries(s->maps.events, o->buffer_size);
+	s->rodata->events_size = bpf_map__max_entries(s->maps.events);
 	/* arrays are allocated whole at load: latency's only when measured */
 	if (!o->io_latency) {
 		bpf_map__set_max_entries(s->maps.io_start, 1);
@@ -203,10 +206,13 @@ static void record_hooks(struct tracer *t)
 static int ring_event(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	struct ps_event wide;
+	const void *rec;
 
 	if (size < sizeof(__u32) || !t->on_event)
 		return 0;
-	return t->on_event(t->cookie, data, size);
+	rec = event_widen(data, &size, &wide);
+	return t->on_event(t->cookie, rec, size);
 }
 
 /* /proc/kallsyms takes ~50 ms to read: do it on the other core meanwhile. */

@@ -5,19 +5,22 @@
  * trace's printer (text or JSON), the failed-registration keeping and the
  * doctor (its line, its JSON, the report's failure section), and check's
  * address-range tracker (ranges.c). Records reach them as tracer.c hands
- * them out: any size of at least the 4-byte type, each in an allocation of
- * exactly its size, so reading past a record is an ASan report.
+ * them out (event_widen first): any size of at least the 4-byte type, each
+ * in an allocation of exactly its size, so reading past a record is an
+ * ASan report.
  *
  * Input: one byte of options (bit 0: JSON, bit 1: charges measured), then
  * records: a header byte (type in bits 0-2, plus 8 with bit 5; size class
- * in bits 3-4, or bit 6) and the record's bytes after its type. Size
+ * in bits 3-4, or bit 6 or 7) and the record's bytes after its type. Size
  * classes: a ps_event, a ps_buf_event, 4 + the next byte (short or odd), a
  * ps_event + the next byte (longer than any record); bit 6: a
  * ps_bufs_event's head and (next byte mod PS_BUFS_PER_EVENT + 2) slots,
- * whatever its nr says.
+ * whatever its nr says; bit 7: a successful registration's short record
+ * (PS_EVENT_REG_OK_SIZE), whatever its ret says.
  */
 #include "cmd_trace.h"
 #include "doctor.h"
+#include "event_widen.h"
 #include "fuzz.h"
 #include "ranges.h"
 #include "render.h"
@@ -33,6 +36,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static size_t record_size(struct fuzz_input *in, uint8_t hdr)
 {
+	if (hdr & 0x80)
+		return PS_EVENT_REG_OK_SIZE;
 	if (hdr & 0x40)
 		return offsetof(struct ps_bufs_event, v) +
 		       fuzz_byte(in) % (PS_BUFS_PER_EVENT + 2) * sizeof(struct ps_buf_slot);
@@ -85,15 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t hdr = fuzz_byte(&in);
 		size_t len = record_size(&in, hdr);
 		uint32_t *rec = malloc(len);
-		const struct ps_event *e = (const void *)rec;
+		struct ps_event wide;
+		const struct ps_event *e;
+		const void *got;
 
 		rec[0] = (hdr & 7) + (hdr & 0x20 ? 8 : 0);
 		fuzz_take(&in, rec + 1, len - 4);
-		trace_print_record(out, opts & 1, 1000, rec, len);
+		got = event_widen(rec, &len, &wide);
+		e = got;
+		trace_print_record(out, opts & 1, 1000, got, len);
 		if (len >= sizeof(*e) && e->type == PS_EV_REGISTER && e->ret < 0 &&
 		    nr_fails < MAX_FAILURES)
 			failure_from_event(&fails[nr_fails++], e, opts & 2);
-		ranges_on_event(rg, rec, len);
+		ranges_on_event(rg, got, len);
 		free(rec);
 	}
 	check_failures(out, fails, nr_fails);

@@ -17,6 +17,7 @@ void test_ranges_clone_pins(void);
 void test_ranges_clone_record(void);
 void test_ranges_gone(void);
 void test_ranges_batched(void);
+void test_event_widen(void);
 void test_doctor(void);
 void test_verdict_missed_runs(void);
 void test_kallsyms(void);
@@ -44,6 +45,7 @@ static const struct unit_test tests[] = {
 	{ "ranges_clone_record", test_ranges_clone_record },
 	{ "ranges_gone", test_ranges_gone },
 	{ "ranges_batched", test_ranges_batched },
+	{ "event_widen", test_event_widen },
 	{ "doctor", test_doctor },
 	{ "verdict_missed_runs", test_verdict_missed_runs },
 	{ "kallsyms", test_kallsyms },
