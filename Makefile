@@ -62,7 +62,9 @@ deps:
 test-deps:
 	$(Q)tools/install-deps.sh test
 
-$(sort $(OUTPUT) $(GEN_OUTPUT)) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests:
+# Every output waits for deps, so `make -j` never compiles before the
+# compiler and bpftool are installed.
+$(sort $(OUTPUT) $(GEN_OUTPUT)) $(OUTPUT)/user $(OUTPUT)/workloads $(OUTPUT)/tests: | deps
 	$(Q)mkdir -p $@
 
 # vmlinux.h comes from the running kernel's BTF at build time, never from git.

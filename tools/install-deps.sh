@@ -35,17 +35,28 @@ case "${1:-build}" in
     *) echo "install-deps: unknown set '$1' (build|san|test|bench|dist|all)" >&2; exit 2 ;;
 esac
 
-missing=()
-for p in "${want[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-        || missing+=("$p")
-done
+find_missing() {
+    missing=()
+    for p in "${want[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+            || missing+=("$p")
+    done
+}
+find_missing
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing packages: ${missing[*]}; run as root or install them" >&2
     exit 2
 fi
+# `make -j` runs several sets at once, and apt refuses a second install
+# while one holds its lock: take turns, then see what is still missing.
+lock_dir=/run/lock
+[ -d "$lock_dir" ] || lock_dir=/tmp
+exec 9>"$lock_dir/pinscope-install-deps.lock"
+flock 9
+find_missing
+[ ${#missing[@]} -eq 0 ] && exit 0
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # An apt cache that cannot resolve a package is stale or empty: refresh once.

@@ -102,6 +102,14 @@ run_stage() {
         esac
     fi
     add_row "$kernel" "$version" "$name" "$p" "$f" "$s" "$(($(date +%s) - start))" "$note"
+    note_failures "$kernel $name" "$work/stage.log"
+}
+
+# note_failures LABEL LOG: keeps LOG's "FAIL name (secs): reason" lines, so
+# the end of the output names the failed tests (CI often shows only a tail).
+note_failures() {
+    tr -d '\r' <"$2" | sed -n "s|^\(\[[^]]*\] \)\{0,1\}FAIL \(.*\)$|$1: \2|p" |
+        cut -c1-300 >>"$work/failures"
 }
 
 # Rows from tools/backend-suite.sh's PINSCOPE-RESULT lines in log $3 (the
@@ -290,6 +298,7 @@ if [ "$run_host" -eq 1 ]; then
     echo "=== kernel $host: every available backend"
     bash "$TOOLS_DIR/backend-suite.sh" "$out" "${extra_args[@]}" 2>&1 | tee "$work/host.log"
     add_backend_rows host "$host" "$work/host.log"
+    note_failures "host $host" "$work/host.log"
     if [ "$BACKENDS_SEEN" -eq 0 ]; then
         add_row host "$host" "-" 0 1 0 - "backend-suite.sh printed no result"
     fi
@@ -334,6 +343,7 @@ if [ -n "$vm_pid" ]; then
             echo "=== VM kernel $k, backend $b"
             cat "$work/vm-$k-$b.log"
             vm_rows "$k" "$b"
+            note_failures "$k $b" "$work/vm-$k-$b.log"
         done
         walls+=("$k $(IFS=/; echo "${VM_SECS[*]}")s (${vm_backends[*]})")
     done
@@ -343,5 +353,9 @@ fi
 print_matrix
 walls+=("total $(($(date +%s) - t_start))s")
 echo "wall time: $(IFS=,; echo "${walls[*]}" | sed 's/,/, /g')"
+if [ -s "$work/failures" ]; then
+    echo "=== failed tests ($(wc -l <"$work/failures"); the first 20):"
+    head -n 20 "$work/failures"
+fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
