@@ -280,7 +280,6 @@ int session_wait(struct session *s, session_tick_fn tick, void *cookie)
 int session_report(struct session *s, struct report *r)
 {
 	snprintf(r->kernel, sizeof(r->kernel), "%s", s->ki.release);
-	r->duration_s = session_elapsed(s);
 	r->has_command = s->have_target;
 	r->failures = s->failures;
 	r->nr_failures = s->nr_failures;
@@ -302,6 +301,8 @@ int session_report(struct session *s, struct report *r)
 	int e = collect_report(s->tracer, r);
 
 	harvest_into(&s->harvest, r);
+	/* after the reads: the report counts what happened until now */
+	r->duration_s = session_elapsed(s);
 	return e;
 }
 
