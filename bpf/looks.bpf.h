@@ -23,8 +23,12 @@ static __always_inline bool is_ring_file(struct file *file)
 	       (__u64)BPF_CORE_READ(file, f_op, release) == io_uring_release_addr;
 }
 
-/* One ring seen alive in task's process through fd (-1: a registered index). */
-static __always_inline void look_ring(struct task_struct *task, int fd, struct file *file)
+/*
+ * One ring seen alive in task's process through fd (-1: a registered index);
+ * in_setup: task is in io_uring_setup(2).
+ */
+static __always_inline void look_ring(struct task_struct *task, int fd, struct file *file,
+				      bool in_setup)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	void *ctx = BPF_CORE_READ(file, private_data);
@@ -37,7 +41,16 @@ static __always_inline void look_ring(struct task_struct *task, int fd, struct f
 	if (!ctx || (filter_tgid && !bpf_map_lookup_elem(&traced, &tgid)))
 		return;
 	idp = bpf_map_lookup_elem(&ring_ids, &key);
-	id = idp ? *idp : ring_new(ctx, fd, PS_RING_FOUND, BPF_NOEXIST, 0, 0, task);
+	if (idp) {
+		id = *idp;
+	} else {
+		__u32 *gen = bpf_map_lookup_elem(&setup_seen, &tgid);
+
+		/* in io_uring_setup(2): io_uring_create will name this ring */
+		if (in_setup || (gen && *gen == look_gen))
+			return;
+		id = ring_new(ctx, fd, PS_RING_FOUND, BPF_NOEXIST, 0, 0, task);
+	}
 	r = id ? bpf_map_lookup_elem(&rings, &id) : NULL;
 	if (!r || r->seen_gen == look_gen)
 		return;		/* dropped, or already seen through another fd */
@@ -66,7 +79,7 @@ int ps_look_files(struct bpf_iter__task_file *it)
 	struct task_struct *task = it->task;
 
 	if (file && task && is_ring_file(file))
-		look_ring(task, it->fd, file);
+		look_ring(task, it->fd, file, ps_task_in_setup(task));
 	return 0;
 }
 
@@ -84,15 +97,15 @@ static long look_ring_index(__u32 i, struct ring_index_look *l)
 		return 1;
 	bpf_probe_read_kernel(&file, sizeof(file), &l->tctx->registered_rings[i]);
 	if (file && is_ring_file(file))
-		look_ring(l->task, -1, file);
+		look_ring(l->task, -1, file, false);
 	return 0;
 }
 
 /*
  * A ring can live on with no fd, as a registered ring index of a thread;
- * and a ring whose thread is still in io_uring_setup(2) has no fd yet.
- * This look runs before the one over files: a thread that leaves the call
- * meanwhile has installed the fd that look then finds.
+ * and a thread still in io_uring_setup(2) may not have installed its new
+ * ring's fd yet. This look runs before the one over files: a thread that
+ * leaves the call meanwhile has installed the fd that look then finds.
  */
 SEC("iter/task")
 int ps_look_tasks(struct bpf_iter__task *it)
@@ -103,6 +116,12 @@ int ps_look_tasks(struct bpf_iter__task *it)
 
 	if (!task)
 		return 0;
+	/* the look over files meets only a process's first thread */
+	if (ps_task_in_setup(task)) {
+		__u32 tgid = BPF_CORE_READ(task, tgid);
+
+		bpf_map_update_elem(&setup_seen, &tgid, &look_gen, BPF_ANY);
+	}
 	id = bpf_task_storage_get(&rings_in_setup, task, NULL, 0);
 	if (id && *id) {
 		struct ps_ring *r = bpf_map_lookup_elem(&rings, id);

@@ -70,9 +70,9 @@ struct {
 
 /*
  * Thread -> the ring it created last (0: none): io_uring_create fires inside
- * io_uring_setup(2), before the ring's fd exists; a look counts the ring
- * as alive while its thread is still in that call. Thread-local: an LRU
- * hash update cost each ring's creation ~0.5 us.
+ * io_uring_setup(2); a look counts the ring as alive while its thread is
+ * still in that call. Thread-local: an LRU hash update cost each ring's
+ * creation ~0.5 us.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -80,6 +80,21 @@ struct {
 	__type(key, int);
 	__type(value, __u32);
 } rings_in_setup SEC(".maps");
+
+/*
+ * Process -> the look that saw one of its threads in io_uring_setup(2). The
+ * kernel installs a new ring's fd just before io_uring_create fires, so a
+ * look in between meets a ring it does not know: one whose creation is
+ * still to come, not one older than the session (seen as one ring too many
+ * in a 3,000-ring churn on 6.12). Written by looks only; LRU: an evicted
+ * entry only reopens that window.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} setup_seen SEC(".maps");
 
 /*
  * Ring id -> what we know of the ring; user space harvests and deletes a
