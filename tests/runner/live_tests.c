@@ -393,6 +393,7 @@ static void interval(void)
 	while (s && *s) {
 		json_object *doc = json_tokener_parse_ex(tok, s, (int)strlen(s));
 		json_object *rings;
+		double took;
 
 		if (!doc)
 			break;
@@ -400,9 +401,9 @@ static void interval(void)
 		while (*s == '\n' || *s == ' ')
 			s++;
 		rings = jpath(doc, "rings");
+		took = json_object_get_double(jpath(doc, "duration_s"));
 		for (size_t i = 0; json_object_is_type(rings, json_type_array) &&
 				   i < json_object_array_length(rings); i++) {
-			double took = json_object_get_double(jpath(doc, "duration_s"));
 			long long id;
 
 			if (!jint(jpath(json_object_array_get_idx(rings, i), "ring"), &id) ||
